@@ -1,0 +1,156 @@
+"""Cost primitives of the three layers: hosted API, self-hosted serving, pre-training compute.
+
+Pure functions of scalars or numpy arrays (they broadcast, like numpy-financial). Money is in the currency of
+the price inputs (USD unless a scenario says otherwise). A year is 365 days or 8,760 hours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .inputs import check_value
+
+DAYS_PER_YEAR = 365
+HOURS_PER_YEAR = 8760
+MONTHS_PER_YEAR = 12
+SECONDS_PER_DAY = 86_400
+TOKENS_PER_MTOK = 1_000_000
+#: FLOPs per parameter per training token (forward + backward pass), Kaplan et al. 2020.
+TRAINING_FLOPS_PER_PARAM_TOKEN = 6
+
+
+def _out(x: Any) -> Any:
+    """Scalars out for scalars in; arrays stay arrays."""
+    x = np.asarray(x, dtype=float)
+    return x if x.ndim else float(x)
+
+
+def api_cost_per_request_usd(input_tokens_per_request: Any, output_tokens_per_request: Any,
+                             api_input_usd_per_mtok: Any, api_output_usd_per_mtok: Any,
+                             api_cached_input_share: Any = 0.0, api_cached_input_discount: Any = 0.0) -> Any:
+    """API price of one request, USD.
+
+    Notes
+    -----
+    ``cost = (in x p_in x (1 - cached_share x cached_discount) + out x p_out) / 1e6``
+    """
+    tin = check_value("input_tokens_per_request", input_tokens_per_request)
+    tout = check_value("output_tokens_per_request", output_tokens_per_request)
+    pin = check_value("api_input_usd_per_mtok", api_input_usd_per_mtok)
+    pout = check_value("api_output_usd_per_mtok", api_output_usd_per_mtok)
+    share = check_value("api_cached_input_share", api_cached_input_share)
+    disc = check_value("api_cached_input_discount", api_cached_input_discount)
+    effective_in = np.multiply(pin, 1.0 - np.multiply(share, disc))
+    return _out((np.multiply(tin, effective_in) + np.multiply(tout, pout)) / TOKENS_PER_MTOK)
+
+
+def api_annual_cost_usd(requests_per_day: Any, input_tokens_per_request: Any, output_tokens_per_request: Any,
+                        api_input_usd_per_mtok: Any, api_output_usd_per_mtok: Any,
+                        api_cached_input_share: Any = 0.0, api_cached_input_discount: Any = 0.0) -> Any:
+    """Annual hosted-API bill at a flat volume, USD/year (365 days).
+
+    Parameters
+    ----------
+    requests_per_day : requests/day
+    input_tokens_per_request, output_tokens_per_request : tokens/request
+    api_input_usd_per_mtok, api_output_usd_per_mtok : USD per million tokens
+    api_cached_input_share : share of input tokens billed at the cached price, in [0, 1]
+    api_cached_input_discount : discount of the cached price against the input price, in [0, 1]
+
+    Examples
+    --------
+    The article's worked example: 50,000 requests/day x 500 tokens at $10 per million tokens.
+
+    >>> api_annual_cost_usd(50_000, 400, 100, 10, 10)
+    91250.0
+    """
+    rpd = check_value("requests_per_day", requests_per_day)
+    per_request = api_cost_per_request_usd(input_tokens_per_request, output_tokens_per_request,
+                                           api_input_usd_per_mtok, api_output_usd_per_mtok,
+                                           api_cached_input_share, api_cached_input_discount)
+    return _out(np.multiply(rpd, per_request) * DAYS_PER_YEAR)
+
+
+def gpus_per_request_per_day(tokens_per_request: Any, tokens_per_second_per_gpu: Any,
+                             gpu_utilization: Any, peak_to_average_ratio: Any) -> Any:
+    """GPUs of capacity needed per request/day of volume (before rounding up), GPUs/(request/day).
+
+    Notes
+    -----
+    ``peak tokens/s = requests/day x tokens/request / 86,400 x peak_to_average``; one GPU supplies
+    ``tokens_per_second_per_gpu x gpu_utilization`` of it.
+    """
+    tpr = check_value("tokens_per_request", tokens_per_request)
+    tps = check_value("tokens_per_second_per_gpu", tokens_per_second_per_gpu)
+    util = check_value("gpu_utilization", gpu_utilization)
+    peak = check_value("peak_to_average_ratio", peak_to_average_ratio)
+    return _out(np.multiply(tpr, peak) / (SECONDS_PER_DAY * np.multiply(tps, util)))
+
+
+def gpus_needed(requests_per_day: Any, tokens_per_request: Any, tokens_per_second_per_gpu: Any,
+                gpu_utilization: Any = 0.6, peak_to_average_ratio: Any = 2.0, min_gpus: Any = 1) -> Any:
+    """Whole GPUs to serve the peak at the target utilization, and never fewer than ``min_gpus``.
+
+    ``max(min_gpus, ceil(requests/day x GPUs per request/day))``; the product is rounded to 9 decimals first
+    so that float noise never buys a GPU (0.30000000000000004 x 10 stays 3 GPUs).
+    """
+    rpd = check_value("requests_per_day", requests_per_day)
+    floor = check_value("min_gpus", min_gpus)
+    per = gpus_per_request_per_day(tokens_per_request, tokens_per_second_per_gpu, gpu_utilization,
+                                   peak_to_average_ratio)
+    return _out(np.maximum(floor, np.ceil(np.round(np.multiply(rpd, per), 9))))
+
+
+def selfhost_annual_cost_usd(requests_per_day: Any, tokens_per_request: Any, gpu_usd_per_hour: Any,
+                             tokens_per_second_per_gpu: Any, gpu_utilization: Any = 0.6,
+                             peak_to_average_ratio: Any = 2.0, min_gpus: Any = 1) -> Any:
+    """Annual cost of the serving GPUs, USD/year: whole GPUs x 8,760 hours x price per GPU-hour.
+
+    Defaults of the optional arguments are the vocabulary's defaults (60% utilization, peak twice the average,
+    one dedicated GPU).
+
+    Examples
+    --------
+    The article's dedicated GPU at $2,000/month, enough for 50,000 requests of 500 tokens a day:
+
+    >>> round(selfhost_annual_cost_usd(50_000, 500, 24_000 / 8_760, 2_500), 6)
+    24000.0
+    """
+    price = check_value("gpu_usd_per_hour", gpu_usd_per_hour)
+    gpus = gpus_needed(requests_per_day, tokens_per_request, tokens_per_second_per_gpu, gpu_utilization,
+                       peak_to_average_ratio, min_gpus)
+    return _out(np.multiply(gpus, price) * HOURS_PER_YEAR)
+
+
+def train_compute_flops(model_parameters: Any, training_tokens: Any) -> Any:
+    """Pre-training compute, FLOPs: ``6 x parameters x tokens``."""
+    n = check_value("model_parameters", model_parameters)
+    d = check_value("training_tokens", training_tokens)
+    return _out(TRAINING_FLOPS_PER_PARAM_TOKEN * np.multiply(n, d))
+
+
+def train_gpu_hours(model_parameters: Any, training_tokens: Any, gpu_peak_tflops: Any, mfu: Any) -> Any:
+    """GPU-hours of pre-training: FLOPs / (peak TFLOP/s x 1e12 x MFU) / 3,600."""
+    flops = train_compute_flops(model_parameters, training_tokens)
+    peak = check_value("gpu_peak_tflops", gpu_peak_tflops)
+    util = check_value("mfu", mfu)
+    return _out(np.asarray(flops) / (np.multiply(peak, util) * 1e12) / 3600.0)
+
+
+def train_compute_cost_usd(model_parameters: Any, training_tokens: Any, gpu_peak_tflops: Any, mfu: Any,
+                           gpu_usd_per_hour: Any) -> Any:
+    """Compute cost of pre-training, USD: GPU-hours x price per GPU-hour.
+
+    Examples
+    --------
+    A 7B model on 140B tokens (20 per parameter) on A100s (312 TFLOP/s) at 40% MFU and $2/GPU-hour:
+    6 x 7e9 x 1.4e11 = 5.88e21 FLOPs; / (312e12 x 0.4) = 4.7115e7 GPU-s = 13,087.6 GPU-h; x $2 = $26,175.
+
+    >>> round(train_compute_cost_usd(7e9, 1.4e11, 312, 0.4, 2.0))
+    26175
+    """
+    hours = train_gpu_hours(model_parameters, training_tokens, gpu_peak_tflops, mfu)
+    price = check_value("gpu_usd_per_hour", gpu_usd_per_hour)
+    return _out(np.multiply(hours, price))
