@@ -31,6 +31,35 @@ from .rules import (
 
 LAYERS = ("API", "FINE-TUNE", "TRAIN")
 
+#: Every rule the engine can fire: stable id -> (kind, option it supports, weight, source in the article).
+RULES: dict[str, tuple[str, str | None, int, str]] = {
+    "Q1-AROUND-MODEL": ("reason", "API", 2, "Question 1: differentiator around the model"),
+    "Q1-IN-MODEL": ("reason", "FINE-TUNE", 2, "Question 1: differentiator in the model"),
+    "Q2-SPEND-50K": ("reason", "FINE-TUNE", 1, "Question 2: API spend over $50K/year"),
+    "Q2-SPEND-500K": ("reason", "FINE-TUNE", 3, "Question 2: API spend over $500K/year"),
+    "Q2-LATENCY": ("reason", "FINE-TUNE", 2, "Decision matrix: latency under 200 ms"),
+    "Q3-REGULATED": ("reason", "FINE-TUNE", 2, "Question 3 / matrix: regulated industry or data residency"),
+    "Q4-FRONTIER-FAST": ("reason", "API", 1, "Question 4: frontier moving fast"),
+    "Q4-FRONTIER-PLATEAU": ("reason", "FINE-TUNE", 1, "Question 4: frontier plateaus"),
+    "M-PRE-PMF": ("reason", "API", 3, "Decision matrix: pre-PMF"),
+    "M-DOMAIN-SERVED": ("reason", "API", 1, "Decision matrix: domain well served"),
+    "M-DATA-PUBLIC": ("reason", "API", 1, "Decision matrix: data not proprietary"),
+    "M-EXAMPLES-10K": ("reason", "FINE-TUNE", 1, "Decision matrix: 10K+ examples"),
+    "M-TRAIN-ALL": ("reason", "TRAIN", 0, "Decision matrix: all five train conditions"),
+    "M-TRAIN-NOT-ALL": ("reason", "TRAIN", 0, "Decision matrix: some train conditions missing"),
+    "MOAT-DEEP": ("reason", "FINE-TUNE", 1, "Data moat litmus test: 4/4"),
+    "MOAT-MODERATE": ("reason", "FINE-TUNE", 1, "Data moat litmus test: 3/4"),
+    "MOAT-WEAK": ("reason", "API", 0, "Data moat litmus test: proprietary but 2/4 or less"),
+    "MOAT-NONE": ("reason", "API", 0, "Data moat litmus test: not proprietary"),
+    "COST-TCO": ("reason", None, 1, "Hidden costs and TCO: the cheaper of API and FINE-TUNE over the horizon"),
+    "W-LATENCY-UNMET": ("warning", None, 0, "Question 2: even self-hosting misses the latency need"),
+    "W-PROMPTING-NOT-TRIED": ("warning", None, 0, "Mistake 1: fine-tuning when prompting would suffice"),
+    "W-INSUFFICIENT-DATA": ("warning", None, 0, "Mistake 2: training on insufficient data"),
+    "W-NO-REBASE-PLAN": ("warning", None, 0, "Mistake 3: the model update problem"),
+    "W-TOO-EARLY": ("warning", None, 0, "Mistake 4: optimizing for cost too early"),
+    "W-MOAT-THIN": ("warning", None, 0, "Phase 3: train only with a deep data moat"),
+}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -204,7 +233,7 @@ def recommend(a: Any) -> Recommendation:
     # Cost over the horizon.
     cheapest = min(("API", "FINE-TUNE"), key=lambda o: (float(model.tco(o, a)), o))
     reason("COST-TCO", cheapest, 1, f"Over {a.horizon_months} months {cheapest} costs least of API and "
-           f"FINE-TUNE ({_money(model.tco('API', a))} vs {_money(model.tco('FINE-TUNE', a))}).",
+           f"FINE-TUNE (API {_money(model.tco('API', a))}, FINE-TUNE {_money(model.tco('FINE-TUNE', a))}).",
            api_tco_usd=round(float(model.tco("API", a)), 2),
            finetune_tco_usd=round(float(model.tco("FINE-TUNE", a)), 2))
 

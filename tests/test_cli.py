@@ -1,0 +1,61 @@
+"""The command line: readable output, JSON, one-line errors with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from buildbuy.workbook.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_recommend_text(capsys):
+    assert main(["recommend", str(EXAMPLES / "regulated-saas.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "Recommendation: FINE-TUNE" in out
+    for header in ("Annual cost", "36-mo TCO", "NPV", "Latency", "Break-even", "Reasons:", "Roadmap:"):
+        assert header in out
+    assert "$91,250" in out  # the article's worked example volume and price
+
+
+@pytest.mark.parametrize("name, layer", [("prepmf-startup", "API"), ("regulated-saas", "FINE-TUNE"),
+                                         ("data-platform", "TRAIN")])
+def test_archetypes_json(capsys, name, layer):
+    assert main(["recommend", str(EXAMPLES / f"{name}.toml"), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["recommendation"] == layer
+    assert [o["option"] for o in rep["options"]] == ["API", "FINE-TUNE", "TRAIN", "PHASED"]
+    assert all(r["rule_id"] and r["sentence"] for r in rep["reasons"] + rep["warnings"])
+
+
+def test_bad_value_is_one_line_and_exit_2(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text("gpu_utilization = 7\n")
+    proc = subprocess.run([sys.executable, "-m", "buildbuy.workbook.cli", "recommend", str(f)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("buildbuy recommend: error: scenario 's': gpu_utilization must be a number "
+                                   "in (0, 1], got 7")
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file_exit_2(capsys, tmp_path):
+    assert main(["recommend", str(tmp_path / "nope.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and len(err.strip().splitlines()) == 1
+
+
+def test_user_catalog_flag(capsys, tmp_path):
+    cat = tmp_path / "cat.toml"
+    cat.write_text('[[api_model]]\nid="cheap"\nprovider="x"\ninput_usd_per_mtok=1\noutput_usd_per_mtok=1\n'
+                   'context_window_tokens=1000\nas_of=2026-01-01\nsource="quote"\n')
+    s = tmp_path / "s.toml"
+    s.write_text('api_model = "cheap"\n')
+    assert main(["recommend", str(s), "--json", "--catalog", str(cat)]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    # 50,000 requests x 500 tokens x $1/M x 365 = $9,125
+    assert rep["options"][0]["annual_cost_usd"] == pytest.approx(9_125)
