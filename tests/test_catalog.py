@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from buildbuy.engine import CatalogError, default_catalog, load_catalog
 from buildbuy.engine.catalog import TABLE_FIELDS
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from buildbuy.workbook.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

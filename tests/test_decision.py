@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from buildbuy.engine import moat_score, recommend, resolve
 from buildbuy.engine.decision import RULES
 from buildbuy.engine.errors import InputError

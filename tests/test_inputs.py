@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from buildbuy.engine import InputError, defaults, input_specs, resolve
 from buildbuy.engine.scenario import ScenarioFileError, read_scenarios
 

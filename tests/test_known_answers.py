@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from buildbuy.engine import costs, model, resolve
 
 # A scenario with every hidden cost switched off, so single line items can be checked by hand.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from buildbuy.engine import costs, model, resolve
-from buildbuy.engine.errors import NoSolutionError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from buildbuy.engine import costs, model, resolve
+from buildbuy.engine.errors import NoSolutionError
 
 from .strategies import scenarios
 
