@@ -1,0 +1,62 @@
+"""One example call per BVB function (tests iterate this table, so no function goes untested).
+
+``A`` stands for the assumptions range. Each case: (function, args, expected value or None to only compare
+backends with the direct call, how the expected value was worked out).
+"""
+
+from __future__ import annotations
+
+A = object()  # placeholder for the assumptions range
+
+#: The assumptions range the cases use (a two-column key/value table, as on a sheet).
+ASSUMPTIONS = [
+    ["daily_active_users", 1000.0],
+    ["requests_per_user_per_day", 50.0],
+    ["regulated_industry", True],
+    ["differentiator", "model"],
+    ["product_market_fit", True],
+    ["labeled_examples", 20000.0],
+    ["latency_requirement_ms", None],  # blank: takes the default
+]
+
+CASES = [
+    ("BVB_API_COST", (50000, 400, 100, 10, 10), 91_250.0, "article: 50,000 x 500 tokens x $10/M x 365"),
+    ("BVB_SELFHOST_COST", (50000, 500, 24000 / 8760, 2500), 24_000.0, "article: one GPU at $2,000/month"),
+    ("BVB_SELFHOST_COST", (1e6, 1000, 2, 5000, 0.8, 3, 1), 9 * 8760 * 2.0,
+     "by hand: 34,722 peak tokens/s / 4,000 per GPU = 8.7 -> 9 GPUs x 8,760 h x $2"),
+    ("BVB_TRAIN_COMPUTE_COST", (7e9, 1.4e11, 312, 0.4, 2), 26_175.213675213672,
+     "by hand: 5.88e21 FLOPs / 1.248e14 FLOP/s / 3,600 = 13,087.6 h x $2"),
+    ("BVB_TCO", ("API", A), 273_750.0, "by hand: $91,250/year x 3 years, flat volume and prices"),
+    ("BVB_TCO", ("API", A, 12), 91_250.0, "by hand: one year of the worked example"),
+    ("BVB_NPV", ("API", A, 12), 91_250 / 12 * (1 - 1 / 1.1) / (1.1 ** (1 / 12) - 1),
+     "annuity of $7,604.17 a month for 12 months at 10%/year"),
+    ("BVB_ANNUAL_COST", ("API", A), 91_250.0, "article worked example"),
+    ("BVB_METRIC", ("API", A, "cost_per_mtok_usd"), 10.0, "$10 per million tokens, no caching"),
+    ("BVB_TIMELINE", ("API", A, 3), [[91_250 / 12]] * 3, "by hand: $250/day x 365/12 days each month"),
+    ("BVB_COMPARE", (A,), None, "equals the direct call"),
+    ("BVB_BREAKEVEN_VOLUME", (A, "API", "FINE-TUNE"), None, "equals the direct call"),
+    ("BVB_BREAKEVEN_MONTH", (A, "API", "FINE-TUNE"), "#N/A", "FINE-TUNE never catches up at 50,000 requests/day"),
+    ("BVB_RECOMMEND", (A,), "FINE-TUNE", "in-model differentiator, post-PMF, regulated, 20K examples"),
+    ("BVB_REASONS", (A,), None, "equals the direct call"),
+    ("BVB_ROADMAP", (A,), None, "equals the direct call"),
+    ("BVB_SCORE", (A, "API"), None, "equals the direct call"),
+    ("BVB_MOAT_SCORE", (True, True, True, False), 4.0, "by hand: all four points"),
+    ("BVB_MOAT_VERDICT", (True, False, False, True), "weak", "by hand: proprietary, static and perishable"),
+    ("BVB_PRICE", ("gpt-5.5", "input_usd_per_mtok"), 5.0, "bundled catalog row"),
+    ("BVB_GPU", ("a100-sxm-80gb", "peak_bf16_dense_tflops"), 312.0, "NVIDIA A100 datasheet"),
+    ("BVB_VERSION", (), None, "equals the package version"),
+]
+
+
+def assert_same(got, expected, rel=1e-12):
+    """Equal values, numbers to a relative tolerance, nested lists cell by cell."""
+    import pytest
+
+    if isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), (got, expected)
+        for g, e in zip(got, expected, strict=True):
+            assert_same(g, e, rel)
+    elif isinstance(expected, float) and not isinstance(got, bool):
+        assert got == pytest.approx(expected, rel=rel), (got, expected)
+    else:
+        assert got == expected, (got, expected)

@@ -1,0 +1,188 @@
+"""Excel value conventions, in one place for every runtime.
+
+The common value model is what classic xlwings passes a Python function: ``None`` for a blank cell, ``float``,
+``str``, ``bool``, ``datetime`` for dates, lists of lists for ranges; plus :class:`XlError` for an error value
+(classic xlwings cannot see errors in cells; the headless backends and Office.js can). Each runtime's adapter
+converts its own values to this model before a call and converts results back after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+
+from buildbuy.engine.errors import BuildBuyError, InputError
+
+#: Excel error codes, as Excel spells them.
+ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!")
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+class XlError:
+    """An Excel error value, with the readable message that explains it when we know one."""
+
+    __slots__ = ("code", "message")
+
+    def __init__(self, code: str, message: str = "") -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"not an Excel error code: {code!r}")
+        self.code = code
+        self.message = message
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, XlError) and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __repr__(self) -> str:
+        return f"XlError({self.code!r}, {self.message!r})"
+
+    def text(self) -> str:
+        """One readable line: the code, then the message (what classic xlwings shows in the cell)."""
+        return f"{self.code} {self.message}".strip()
+
+
+def error_from(exc: BuildBuyError) -> XlError:
+    """The Excel error for an engine error: its typed code and its one-line message."""
+    return XlError(exc.excel_code, str(exc))
+
+
+def first_error(values: Any) -> XlError | None:
+    """The first error value in an argument (scalar or nested lists), if any: errors propagate like in Excel."""
+    if isinstance(values, XlError):
+        return values
+    if isinstance(values, (list, tuple)):
+        for v in values:
+            found = first_error(v)
+            if found is not None:
+                return found
+    return None
+
+
+def date_to_serial(value: dt.date | dt.datetime) -> float:
+    """Excel's 1900 date serial of a date: 1 Jan 1900 is 1, 1 Mar 1900 is 61 (Excel counts a 29 Feb 1900)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    serial = (value - EXCEL_EPOCH).total_seconds() / 86_400
+    return serial - 1 if value < dt.datetime(1900, 3, 1) else serial
+
+
+def scalar_of(name: str, value: Any) -> Any:
+    """A single value from a cell or a 1x1 range; a bigger range is an input error."""
+    while isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise InputError(name, _shape(value), "a single cell or value")
+        value = value[0]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return date_to_serial(value)
+    if isinstance(value, str) and value == "":
+        return None
+    return value
+
+
+def number_arg(name: str, value: Any) -> Any:
+    """A number, or a numeric range as a 2-D numpy array (the engine broadcasts it: the result spills)."""
+    if isinstance(value, (list, tuple)) and _is_single(value):
+        return scalar_of(name, value)
+    if isinstance(value, (list, tuple)):
+        rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+        if len({len(r) for r in rows}) != 1:
+            raise InputError(name, "a ragged range", "a rectangular range of numbers")
+        out = np.empty((len(rows), len(rows[0])), dtype=float)
+        for i, row in enumerate(rows):
+            for j, cell in enumerate(row):
+                cell = scalar_of(name, cell)
+                if cell is None or isinstance(cell, (bool, str)):
+                    raise InputError(name, cell if cell is not None else "a blank cell",
+                                     f"numbers in every cell of the range (row {i + 1}, column {j + 1})")
+                out[i, j] = float(cell)
+        return out
+    return scalar_of(name, value)
+
+
+def text_arg(name: str, value: Any, allowed: str = "text") -> str:
+    value = scalar_of(name, value)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(name, value if value is not None else "a blank cell", allowed)
+    return value.strip()
+
+
+def assumptions_arg(name: str, value: Any) -> dict[str, Any]:
+    """A two-column key/value range as a dict; blank values are left out (they take the defaults).
+
+    A range laid out as two rows (keys on top) is read across as well. A header row whose key is ``key`` or
+    ``input`` is skipped.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, (list, tuple)):
+        raise InputError(name, value, "a two-column range of input names and values")
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    if rows and len(rows) == 2 and len(rows[0]) > 2:
+        rows = [list(pair) for pair in zip(*rows, strict=True)]
+    out: dict[str, Any] = {}
+    for i, row in enumerate(rows, 1):
+        if len(row) != 2:
+            raise InputError(name, f"{len(row)} columns", "a two-column range of input names and values")
+        key, val = row
+        if key is None or (isinstance(key, str) and not key.strip()):
+            if val is None or val == "":
+                continue
+            raise InputError(name, f"row {i} has a value but no input name", "a name in every used row")
+        if not isinstance(key, str):
+            raise InputError(name, f"row {i} name {key!r}", "input names as text in the first column")
+        key = key.strip()
+        if i == 1 and key.lower() in ("key", "input", "name"):
+            continue
+        if isinstance(val, (dt.date, dt.datetime)):
+            val = date_to_serial(val)
+        if val is None or val == "":
+            continue
+        if key in out:
+            raise InputError(name, f"{key} given twice (rows)", "each input name once")
+        out[key] = val
+    return out
+
+
+def to_excel(value: Any) -> Any:
+    """An engine result in the common model: floats, text, booleans, lists of lists, or an XlError."""
+    if isinstance(value, XlError):
+        return value
+    if isinstance(value, np.ndarray):
+        value = value.tolist() if value.ndim else value.item()
+        if isinstance(value, list) and value and not isinstance(value[0], list):
+            value = [[v] for v in value]
+    if isinstance(value, (list, tuple)):
+        return [[_cell_out(c) for c in (row if isinstance(row, (list, tuple)) else [row])] for row in value]
+    return _cell_out(value)
+
+
+def _cell_out(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        x = float(value)
+        if not math.isfinite(x):
+            return XlError("#NUM!", "the result is not a finite number")
+        return x
+    if value is None:
+        return ""
+    return value
+
+
+def _is_single(value: Any) -> bool:
+    while isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            return False
+        value = value[0]
+    return True
+
+
+def _shape(value: Any) -> str:
+    rows = len(value)
+    cols = len(value[0]) if rows and isinstance(value[0], (list, tuple)) else 1
+    return f"a {rows}x{cols} range"

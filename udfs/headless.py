@@ -1,0 +1,291 @@
+"""Headless evaluation: the ``BVB_*`` functions inside formualizer (Rust core) and formulas (pure Python).
+
+Both backends sit behind one small interface: :func:`evaluate` loads a workbook, registers every function of
+the registry under every spelling a saved file may use, computes every formula and returns the values of all
+formula cells and of the cells their arrays spill into, in the common value model of :mod:`.conventions`.
+Engine error messages are kept per function so a report can show them next to the cell.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
+
+from .conventions import ERROR_CODES, XlError
+from .registry import REGISTRY, invoke
+
+BACKENDS = ("formualizer", "formulas")
+DEFAULT_BACKEND = "formualizer"
+
+Cell = tuple[str, str]  # (sheet name, "A1")
+
+
+@dataclass
+class FormulaCell:
+    sheet: str
+    ref: str  # "A1"
+    formula: str  # with the leading "="
+    array_ref: str | None = None  # "A1:A36" for a legacy array (CSE) formula
+
+
+@dataclass
+class Evaluation:
+    """Values of a computed workbook, and the engine messages behind its error values."""
+
+    backend: str
+    values: dict[Cell, Any]
+    messages: dict[str, list[str]] = field(default_factory=dict)  # function name -> distinct messages
+
+    def message_for(self, formula: str) -> str:
+        """The engine messages of the BVB functions a formula calls, joined (empty when none failed)."""
+        out = []
+        for name in called_functions(formula):
+            out += self.messages.get(name, [])
+        return "; ".join(dict.fromkeys(out))
+
+
+class CallLog:
+    """Distinct messages of failed calls, per canonical function name (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.messages: dict[str, list[str]] = {}
+
+    def call(self, name: str, args: Iterable[Any]) -> Any:
+        result = invoke(name, *args)
+        if isinstance(result, XlError) and result.message:
+            with self._lock:
+                seen = self.messages.setdefault(name, [])
+                if result.message not in seen:
+                    seen.append(result.message)
+        return result
+
+
+def spelling_table() -> dict[str, str]:
+    """Every registered spelling (upper case) -> canonical name."""
+    return {s.upper(): name for name, fn in REGISTRY.items() for s in fn.spellings()}
+
+
+def called_functions(formula: str) -> list[str]:
+    """Canonical names of the BVB functions a formula calls, in order of appearance."""
+    table = spelling_table()
+    found = []
+    for token in re.findall(r"([A-Za-z_][\w.]*)\s*\(", formula):
+        name = table.get(token.upper())
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+def formula_cells(path: str | Path) -> list[FormulaCell]:
+    """Every formula cell of a workbook (openpyxl, read-only), legacy array formulas with their range."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    wb = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    out = []
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    v = getattr(c, "value", None)
+                    if isinstance(v, ArrayFormula):
+                        out.append(FormulaCell(ws.title, c.coordinate, v.text, v.ref))
+                    elif isinstance(v, str) and getattr(c, "data_type", None) == "f":
+                        out.append(FormulaCell(ws.title, c.coordinate, v))
+    finally:
+        wb.close()
+    return out
+
+
+def evaluate(path: str | Path, backend: str = DEFAULT_BACKEND, cells: list[FormulaCell] | None = None
+             ) -> Evaluation:
+    """Compute a workbook with a backend; values of every formula cell and spilled cell."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    cells = formula_cells(path) if cells is None else cells
+    if backend == "formualizer":
+        return _evaluate_formualizer(Path(path), cells)
+    return _evaluate_formulas(Path(path), cells)
+
+
+def _cells_of(area: str) -> list[str]:
+    min_col, min_row, max_col, max_row = range_boundaries(area)
+    return [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+
+
+def _split(ref: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    assert m, ref
+    return int(m.group(2)), column_index_from_string(m.group(1))
+
+
+# ------------------------------------------------------------------------------------------- formualizer
+_FZ_KIND_TO_CODE = {"DIV": "#DIV/0!", "NA": "#N/A", "NUM": "#NUM!", "VALUE": "#VALUE!", "NAME": "#NAME?",
+                    "REF": "#REF!", "NULL": "#NULL!", "SPILL": "#SPILL!", "CALC": "#CALC!"}
+
+
+def _fz_in(v: Any) -> Any:
+    if isinstance(v, dict) and v.get("type") == "Error":
+        return XlError(_FZ_KIND_TO_CODE.get(str(v.get("kind", "")).upper(), "#VALUE!"))
+    if isinstance(v, list):
+        return [_fz_in(x) for x in v]
+    return v
+
+
+def _fz_out(v: Any) -> Any:
+    if isinstance(v, XlError):
+        return {"type": "Error", "kind": v.code, "message": v.message}
+    if isinstance(v, list):
+        return [[_fz_out(c) for c in row] for row in v]
+    return v
+
+
+def formualizer_value(v: Any) -> Any:
+    """A value read back with ``get_value``, in the common model."""
+    import datetime as dt
+
+    from .conventions import date_to_serial
+
+    if isinstance(v, (dt.date, dt.datetime)):
+        return date_to_serial(v)
+    return _fz_in(v)
+
+
+def register_formualizer(wb: Any, log: CallLog) -> None:
+    """Register every BVB function, under every spelling, in one formualizer workbook."""
+    for name, fn in REGISTRY.items():
+        def callback(*args: Any, _name: str = name) -> Any:
+            return _fz_out(log.call(_name, [_fz_in(a) for a in args]))
+        for spelling in fn.spellings():
+            wb.register_function(spelling, callback, min_args=fn.min_args, max_args=len(fn.args))
+
+
+def _evaluate_formualizer(path: Path, cells: list[FormulaCell]) -> Evaluation:
+    import formualizer as fz
+
+    wb = fz.load_workbook(str(path))
+    log = CallLog()
+    register_formualizer(wb, log)
+    wb.evaluate_all()
+    return Evaluation("formualizer", read_formualizer(wb, cells), log.messages)
+
+
+def read_formualizer(wb: Any, cells: list[FormulaCell]) -> dict[Cell, Any]:
+    values: dict[Cell, Any] = {}
+    for fc in cells:
+        targets = [fc.ref]
+        spill = wb.inspect_cell(f"'{fc.sheet}'!{fc.ref}").cell.to_dict().get("spill") or {}
+        extent = spill.get("extent") if spill.get("kind") == "Anchor" else None
+        if extent:
+            targets = _cells_of(extent.split("!")[-1].replace("$", ""))
+        elif fc.array_ref:
+            targets = _cells_of(fc.array_ref)
+        for ref in targets:
+            r, c = _split(ref)
+            values[(fc.sheet, ref)] = formualizer_value(wb.get_value(fc.sheet, r, c))
+    return values
+
+
+# ------------------------------------------------------------------------------------------- formulas
+_FORMULAS_REGISTERED = False
+_FORMULAS_LOG = CallLog()
+
+
+def _fo_in(v: Any) -> Any:
+    import schedula as sh
+    from formulas.functions import XlError as FoXlError
+
+    if isinstance(v, np.ndarray):
+        rows = [[_fo_in(c) for c in row] for row in (v if v.ndim == 2 else np.atleast_2d(v))]
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+    if v is sh.EMPTY:
+        return None
+    if isinstance(v, FoXlError):
+        code = str(v)
+        return XlError(code if code in ERROR_CODES else "#VALUE!")
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _fo_out(v: Any) -> Any:
+    from formulas.functions import Array, Error
+
+    if isinstance(v, XlError):
+        return Error.errors[v.code] if v.code in Error.errors else Error.errors["#VALUE!"]
+    if isinstance(v, list):
+        return np.array([[_fo_out(c) for c in row] for row in v], dtype=object).view(Array)
+    return v
+
+
+def register_formulas() -> CallLog:
+    """Register every BVB function, under every spelling, in formulas' process-wide function table."""
+    global _FORMULAS_REGISTERED
+    if not _FORMULAS_REGISTERED:
+        import formulas
+
+        table = formulas.get_functions()
+        for name, fn in REGISTRY.items():
+            def function(*args: Any, _name: str = name) -> Any:
+                return _fo_out(_FORMULAS_LOG.call(_name, [_fo_in(a) for a in args]))
+            for spelling in fn.spellings():
+                table[spelling.upper()] = _wrap_formulas(function)
+        _FORMULAS_REGISTERED = True
+    return _FORMULAS_LOG
+
+
+def _wrap_formulas(function: Any) -> Any:
+    from formulas.functions import wrap_ranges_func
+
+    return wrap_ranges_func(function)
+
+
+def _evaluate_formulas(path: Path, cells: list[FormulaCell]) -> Evaluation:
+    import os
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws progress bars on stderr while loading
+    import formulas
+
+    log = register_formulas()
+    log.messages.clear()
+    xl = formulas.ExcelModel().loads(str(path)).finish()
+    sol = xl.calculate()
+    return Evaluation("formulas", read_formulas(sol, cells), dict(log.messages))
+
+
+_KEY_RE = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<a>[A-Z]+\d+)(?::(?P<b>[A-Z]+\d+))?$")
+
+
+def read_formulas(sol: Any, cells: list[FormulaCell]) -> dict[Cell, Any]:
+    by_key: dict[tuple[str, str], Any] = {}
+    for key, ranges in sol.items():
+        m = _KEY_RE.match(str(key))
+        if not m:
+            continue
+        sheet = m.group("sheet").upper()
+        value = getattr(ranges, "value", None)
+        if value is None:
+            continue
+        arr = np.asarray(value, dtype=object)
+        if arr.ndim != 2:
+            continue
+        if m.group("b"):
+            for ref, v in zip(_cells_of(f"{m.group('a')}:{m.group('b')}"), arr.ravel(), strict=False):
+                by_key.setdefault((sheet, ref), v)
+        else:
+            by_key[(sheet, m.group("a"))] = arr[0, 0]
+    values: dict[Cell, Any] = {}
+    for fc in cells:
+        targets = _cells_of(fc.array_ref) if fc.array_ref else [fc.ref]
+        for ref in targets:
+            v = by_key.get((fc.sheet.upper(), ref))
+            values[(fc.sheet, ref)] = _fo_in(v) if v is not None else None
+    return values

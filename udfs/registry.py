@@ -1,0 +1,316 @@
+"""The table of ``BVB_*`` Excel functions: names, arguments with units, docs, and thin engine calls.
+
+This is the one declaration every runtime reads: classic xlwings and xlwings Server/Lite (``buildbuy.udfs``),
+the headless backends (formualizer, formulas) and the generated function reference. Implementations take
+values in the common model of :mod:`.conventions` and return results in it; :func:`invoke` handles error
+propagation and the mapping of engine errors to Excel errors.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from buildbuy.engine import __version__, costs, default_catalog, moat_score, model, recommend, resolve
+from buildbuy.engine.errors import BuildBuyError, InputError
+from buildbuy.engine.report import COMPARE_COLUMNS, option_summary
+
+from .conventions import (
+    XlError,
+    assumptions_arg,
+    error_from,
+    first_error,
+    number_arg,
+    scalar_of,
+    text_arg,
+    to_excel,
+)
+
+#: Saved-file spellings besides the plain name: xlwings Server/Lite add-ins show ``XLWINGS.BVB_X``
+#: (``XLWINGS_DEV.BVB_X`` outside production); Office.js saves custom functions as ``_xldudf_`` + the name
+#: with the dot turned into an underscore.
+OFFICEJS_NAMESPACES = ("XLWINGS", "XLWINGS_DEV")
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    doc: str
+    kind: str  # number | scalar | text | bool | assumptions
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class UDF:
+    name: str
+    summary: str
+    returns: str  # what comes back, with unit
+    args: tuple[Arg, ...]
+    impl: Callable[..., Any]
+    spills: bool = False
+
+    @property
+    def min_args(self) -> int:
+        return sum(1 for a in self.args if not a.optional)
+
+    @property
+    def doc(self) -> str:
+        lines = [self.summary, "", f"Returns: {self.returns}"]
+        if self.args:
+            lines.append("")
+            lines += [f"{a.name}{' (optional)' if a.optional else ''}: {a.doc}" for a in self.args]
+        return "\n".join(lines)
+
+    def spellings(self) -> tuple[str, ...]:
+        """Every name under which a saved workbook may call this function."""
+        names = [self.name]
+        for ns in OFFICEJS_NAMESPACES:
+            names.append(f"{ns}.{self.name}")
+            names.append(f"_xldudf_{ns}_{self.name}")
+        return tuple(names)
+
+
+REGISTRY: dict[str, UDF] = {}
+
+ASSUMPTIONS = Arg("assumptions", "two-column range of input names and values (blank = documented default)",
+                  "assumptions")
+OPTION = Arg("option", 'one of "API", "FINE-TUNE", "TRAIN", "PHASED"', "text")
+HORIZON = Arg("horizon_months", "months of cash flow, overrides the assumptions (default 36)", "scalar", True)
+
+
+def udf(name: str, summary: str, returns: str, *args: Arg, spills: bool = False) -> Callable:
+    """Declare an implementation as the Excel function ``name``."""
+    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+        params = list(inspect.signature(impl).parameters)
+        if params != [a.name for a in args]:
+            raise TypeError(f"{name}: declared args {[a.name for a in args]} != implementation {params}")
+        REGISTRY[name] = UDF(name, summary, returns, tuple(args), impl, spills)
+        return impl
+    return register
+
+
+def invoke(name: str, *values: Any) -> Any:
+    """Call ``name`` with values in the common model; returns a result in it (errors as :class:`XlError`).
+
+    An error value among the arguments propagates as that error (like Excel's own functions); an engine
+    error becomes its typed Excel error with the engine's message; anything unexpected becomes ``#VALUE!``
+    with the exception's text, never a traceback.
+    """
+    fn = REGISTRY[name]
+    for v in values:
+        err = first_error(v)
+        if err is not None:
+            return err
+    if len(values) > len(fn.args):
+        return XlError("#VALUE!", f"{name} takes at most {len(fn.args)} arguments, got {len(values)}")
+    padded = list(values) + [None] * (len(fn.args) - len(values))
+    try:
+        cleaned = [_clean(a, v) for a, v in zip(fn.args, padded, strict=True)]
+        missing = [a.name for a, v in zip(fn.args, cleaned, strict=True) if v is None and not a.optional]
+        if missing:
+            raise InputError(missing[0], "a blank cell", "a value (it is required)")
+        return to_excel(fn.impl(*cleaned))
+    except BuildBuyError as exc:
+        return error_from(exc)
+    except Exception as exc:  # noqa: BLE001 - a cell must never crash the sheet
+        return XlError("#VALUE!", f"{name}: {type(exc).__name__}: {exc}")
+
+
+def _clean(arg: Arg, value: Any) -> Any:
+    if arg.kind == "assumptions":
+        return assumptions_arg(arg.name, value)
+    if arg.kind == "number":
+        return number_arg(arg.name, value)
+    if arg.kind == "text":
+        value = scalar_of(arg.name, value)
+        return None if value is None else text_arg(arg.name, value)
+    return scalar_of(arg.name, value)
+
+
+def _opt(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _scenario(assumptions: dict[str, Any], horizon_months: Any = None) -> Any:
+    raw = dict(assumptions)
+    if horizon_months is not None:
+        raw["horizon_months"] = horizon_months
+    return resolve(raw)
+
+
+# ------------------------------------------------------------------------------------------ primitives
+@udf("BVB_API_COST", "Annual hosted-API cost at a flat volume (365 days).", "USD/year (a range spills)",
+     Arg("requests_per_day", "requests/day", "number"),
+     Arg("input_tokens_per_request", "input tokens/request", "number"),
+     Arg("output_tokens_per_request", "output tokens/request", "number"),
+     Arg("api_input_usd_per_mtok", "USD per 1M input tokens", "number"),
+     Arg("api_output_usd_per_mtok", "USD per 1M output tokens", "number"))
+def bvb_api_cost(requests_per_day, input_tokens_per_request, output_tokens_per_request, api_input_usd_per_mtok,
+                 api_output_usd_per_mtok):
+    return costs.api_annual_cost_usd(requests_per_day, input_tokens_per_request, output_tokens_per_request,
+                                     api_input_usd_per_mtok, api_output_usd_per_mtok)
+
+
+@udf("BVB_SELFHOST_COST", "Annual cost of serving GPUs: whole GPUs for the peak x 8,760 h x price.",
+     "USD/year (a range spills)",
+     Arg("requests_per_day", "requests/day", "number"),
+     Arg("tokens_per_request", "input + output tokens/request", "number"),
+     Arg("gpu_usd_per_hour", "USD per GPU-hour", "number"),
+     Arg("tokens_per_second_per_gpu", "sustained tokens/s of one GPU", "number"),
+     Arg("gpu_utilization", "share of a GPU used at peak, default 0.6", "number", True),
+     Arg("peak_to_average_ratio", "peak / average traffic, default 2", "number", True),
+     Arg("min_gpus", "GPUs kept running whatever the load, default 1", "number", True))
+def bvb_selfhost_cost(requests_per_day, tokens_per_request, gpu_usd_per_hour, tokens_per_second_per_gpu,
+                      gpu_utilization, peak_to_average_ratio, min_gpus):
+    d = resolve()
+    return costs.selfhost_annual_cost_usd(requests_per_day, tokens_per_request, gpu_usd_per_hour,
+                                          tokens_per_second_per_gpu,
+                                          _opt(gpu_utilization, d.gpu_utilization),
+                                          _opt(peak_to_average_ratio, d.peak_to_average_ratio),
+                                          _opt(min_gpus, d.min_gpus))
+
+
+@udf("BVB_TRAIN_COMPUTE_COST", "Compute cost of pre-training: 6 x parameters x tokens FLOPs at peak x MFU.",
+     "USD (a range spills)",
+     Arg("model_parameters", "parameters", "number"),
+     Arg("training_tokens", "tokens", "number"),
+     Arg("gpu_peak_tflops", "peak dense BF16 TFLOP/s of one GPU", "number"),
+     Arg("mfu", "model FLOPs utilization, share in (0, 1]", "number"),
+     Arg("gpu_usd_per_hour", "USD per GPU-hour", "number"))
+def bvb_train_compute_cost(model_parameters, training_tokens, gpu_peak_tflops, mfu, gpu_usd_per_hour):
+    return costs.train_compute_cost_usd(model_parameters, training_tokens, gpu_peak_tflops, mfu, gpu_usd_per_hour)
+
+
+# ------------------------------------------------------------------------------------------ scenario level
+@udf("BVB_TCO", "Total cost of ownership of an option over the horizon (undiscounted).", "USD",
+     OPTION, ASSUMPTIONS, HORIZON)
+def bvb_tco(option, assumptions, horizon_months):
+    return model.tco(model.normalize_option(option), _scenario(assumptions, horizon_months))
+
+
+@udf("BVB_NPV", "Present value of an option's monthly costs at discount_rate_per_year.", "USD",
+     OPTION, ASSUMPTIONS, HORIZON)
+def bvb_npv(option, assumptions, horizon_months):
+    return model.npv(model.normalize_option(option), _scenario(assumptions, horizon_months))
+
+
+@udf("BVB_ANNUAL_COST", "Steady-state annual run-rate of an option at the month-0 volume (one-offs left out).",
+     "USD/year", OPTION, ASSUMPTIONS)
+def bvb_annual_cost(option, assumptions):
+    return model.annual_cost(model.normalize_option(option), _scenario(assumptions))
+
+
+@udf("BVB_METRIC", "One headline figure of an option: annual_cost_usd, tco_usd, npv_usd, year1_cost_usd, "
+     "cost_per_mtok_usd, cost_per_request_usd, latency_ms, meets_latency, breakeven_month_vs_api, "
+     "breakeven_volume_vs_api.", "the figure in its unit (#N/A where it does not exist)",
+     OPTION, ASSUMPTIONS, Arg("metric", "name of the figure, e.g. \"cost_per_mtok_usd\"", "text"))
+def bvb_metric(option, assumptions, metric):
+    keys = [k for k, _, _ in COMPARE_COLUMNS if k != "option"]
+    if metric not in keys:
+        raise InputError("metric", metric, "one of " + ", ".join(keys))
+    value = option_summary(model.normalize_option(option), _scenario(assumptions))[metric]
+    if value is None:
+        return XlError("#N/A", f"{metric} does not exist for {option} in this scenario")
+    return value
+
+
+@udf("BVB_TIMELINE", "Monthly cost of an option, one row per month (spills down).", "USD per month",
+     OPTION, ASSUMPTIONS, HORIZON, spills=True)
+def bvb_timeline(option, assumptions, horizon_months):
+    return model.monthly_cost(model.normalize_option(option), _scenario(assumptions, horizon_months))
+
+
+@udf("BVB_COMPARE", "All options side by side, with a header row (spills 5 x 5).",
+     "option, annual cost (USD/year), TCO (USD), NPV (USD), latency (ms)", ASSUMPTIONS, spills=True)
+def bvb_compare(assumptions):
+    a = _scenario(assumptions)
+    rows = [["option", "annual_cost_usd", "tco_usd", "npv_usd", "latency_ms"]]
+    for o in model.OPTIONS:
+        s = option_summary(o, a)
+        rows.append([o, s["annual_cost_usd"], s["tco_usd"], s["npv_usd"], s["latency_ms"]])
+    return rows
+
+
+@udf("BVB_BREAKEVEN_VOLUME", "Requests/day at which the two options' annual run-rate costs are equal.",
+     "requests/day (#N/A when they never cross)", ASSUMPTIONS,
+     Arg("option_a", "first option", "text"), Arg("option_b", "second option", "text"))
+def bvb_breakeven_volume(assumptions, option_a, option_b):
+    return model.breakeven_volume(_scenario(assumptions), option_a, option_b)
+
+
+@udf("BVB_BREAKEVEN_MONTH", "First month (1-based) in which option_b's cumulative cost is below option_a's.",
+     "month number (#N/A when never within the horizon)", ASSUMPTIONS,
+     Arg("option_a", "reference option, e.g. \"API\"", "text"), Arg("option_b", "challenger option", "text"))
+def bvb_breakeven_month(assumptions, option_a, option_b):
+    return model.breakeven_month(_scenario(assumptions), option_a, option_b)
+
+
+@udf("BVB_RECOMMEND", "The recommended layer: the four questions, the decision matrix, the data-moat test.",
+     '"API", "FINE-TUNE" or "TRAIN"', ASSUMPTIONS)
+def bvb_recommend(assumptions):
+    return recommend(_scenario(assumptions)).layer
+
+
+@udf("BVB_REASONS", "Reasons and warnings behind the recommendation, one row each (spills).",
+     "rule id, kind (reason or warning), sentence", ASSUMPTIONS, spills=True)
+def bvb_reasons(assumptions):
+    return [[f.rule_id, f.kind, f.sentence] for f in recommend(_scenario(assumptions)).findings]
+
+
+@udf("BVB_ROADMAP", "The phased plan with the scenario's switch months and a status per phase (spills).",
+     "phase, layer, start month, end month, status, actions", ASSUMPTIONS, spills=True)
+def bvb_roadmap(assumptions):
+    return [[p.phase, p.layer, p.start_month, "" if p.end_month is None else p.end_month, p.status, p.actions]
+            for p in recommend(_scenario(assumptions)).roadmap]
+
+
+@udf("BVB_SCORE", "The recommendation score of one option (API, FINE-TUNE or TRAIN).", "points",
+     ASSUMPTIONS, Arg("option", '"API", "FINE-TUNE" or "TRAIN"', "text"))
+def bvb_score(assumptions, option):
+    key = model.normalize_option(option)
+    scores = recommend(_scenario(assumptions)).scores
+    if key not in scores:
+        raise InputError("option", option, "one of 'API', 'FINE-TUNE', 'TRAIN'")
+    return scores[key]
+
+
+@udf("BVB_MOAT_SCORE", "The data-moat litmus score: proprietary, growing, labeled, fresh (out of 4).",
+     "points, 0-4", Arg("data_proprietary", "TRUE/FALSE", "bool"), Arg("data_growing", "TRUE/FALSE", "bool"),
+     Arg("data_labeled", "TRUE/FALSE", "bool"), Arg("data_perishable", "TRUE/FALSE", "bool"))
+def bvb_moat_score(data_proprietary, data_growing, data_labeled, data_perishable):
+    return _moat(data_proprietary, data_growing, data_labeled, data_perishable).score
+
+
+@udf("BVB_MOAT_VERDICT", "The data-moat verdict: none, weak, moderate or deep.", "text",
+     Arg("data_proprietary", "TRUE/FALSE", "bool"), Arg("data_growing", "TRUE/FALSE", "bool"),
+     Arg("data_labeled", "TRUE/FALSE", "bool"), Arg("data_perishable", "TRUE/FALSE", "bool"))
+def bvb_moat_verdict(data_proprietary, data_growing, data_labeled, data_perishable):
+    return _moat(data_proprietary, data_growing, data_labeled, data_perishable).verdict
+
+
+def _moat(*flags: Any) -> Any:
+    names = ("data_proprietary", "data_growing", "data_labeled", "data_perishable")
+    checked = resolve(dict(zip(names, flags, strict=True)))
+    return moat_score(*(checked[n] for n in names))
+
+
+# ------------------------------------------------------------------------------------------ catalog
+@udf("BVB_PRICE", "A field of an API model in the price catalog (input_usd_per_mtok, output_usd_per_mtok, "
+     "cached_input_usd_per_mtok, context_window_tokens, provider, as_of, source).", "the field's value",
+     Arg("model", 'catalog id, e.g. "gpt-5.5"', "text"), Arg("field", 'e.g. "input_usd_per_mtok"', "text"))
+def bvb_price(model, field):  # noqa: A002 - Excel argument names
+    return default_catalog().field("api_model", model, field)
+
+
+@udf("BVB_GPU", "A field of a GPU in the price catalog (usd_per_hour, peak_bf16_dense_tflops, memory_gb, "
+     "name, price_provider, as_of, source).", "the field's value",
+     Arg("gpu", 'catalog id, e.g. "h100-sxm-80gb"', "text"), Arg("field", 'e.g. "usd_per_hour"', "text"))
+def bvb_gpu(gpu, field):
+    return default_catalog().field("gpu", gpu, field)
+
+
+@udf("BVB_VERSION", "The buildbuy version that computes these functions.", "text")
+def bvb_version():
+    return __version__
