@@ -45,9 +45,11 @@ def _make(fn: UDF) -> Callable[..., Any]:
     signature = inspect.Signature(params)
 
     def excel_function(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return _excel_result(invoke(fn.name, *bound.arguments.values()))
+        if kwargs:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        return _excel_result(invoke(fn.name, *args))
 
     excel_function.__name__ = excel_function.__qualname__ = fn.name
     excel_function.__doc__ = fn.doc

@@ -51,8 +51,13 @@ def error_from(exc: BuildBuyError) -> XlError:
     return XlError(exc.excel_code, str(exc))
 
 
+_PLAIN = (float, int, str, bool, type(None))
+
+
 def first_error(values: Any) -> XlError | None:
     """The first error value in an argument (scalar or nested lists), if any: errors propagate like in Excel."""
+    if type(values) in _PLAIN:
+        return None
     if isinstance(values, XlError):
         return values
     if isinstance(values, (list, tuple)):
@@ -86,6 +91,8 @@ def scalar_of(name: str, value: Any) -> Any:
 
 def number_arg(name: str, value: Any) -> Any:
     """A number, or a numeric range as a 2-D numpy array (the engine broadcasts it: the result spills)."""
+    if type(value) in (float, int):
+        return value
     if isinstance(value, (list, tuple)) and _is_single(value):
         return scalar_of(name, value)
     if isinstance(value, (list, tuple)):
@@ -150,6 +157,8 @@ def assumptions_arg(name: str, value: Any) -> dict[str, Any]:
 
 def to_excel(value: Any) -> Any:
     """An engine result in the common model: floats, text, booleans, lists of lists, or an XlError."""
+    if type(value) is float and math.isfinite(value):
+        return value
     if isinstance(value, XlError):
         return value
     if isinstance(value, np.ndarray):

@@ -67,6 +67,38 @@ def write_all(folder: Path) -> list[Path]:
     return written
 
 
+
+
+def functions_md() -> str:
+    from buildbuy.udfs.registry import REGISTRY
+
+    lines = ["# Excel function reference", "",
+             "Generated from the declarations in `udfs/registry.py` by `python -m buildbuy.workbook.docs`. Money is "
+             "in the scenario's currency (USD by default), annual unless the name says otherwise. `assumptions` "
+             "is a two-column range of [input names](inputs.md) and values; blank values take the defaults.", "",
+             "Every function also answers to the names an Office.js add-in saves in a file "
+             "(`XLWINGS.BVB_X`, `_xldudf_XLWINGS_BVB_X`, and the `XLWINGS_DEV` forms), so workbooks saved from "
+             "xlwings Server/Lite recalculate headless too.", "",
+             "Errors: `#VALUE!` for a bad input (the message names the input, the value and what is allowed), "
+             "`#N/A` when a break-even or catalog row does not exist, `#NUM!` for a non-finite result; an error "
+             "in an argument propagates. Classic xlwings shows the message in the cell (`#VALUE! requests_per_day "
+             "must be a number >= 0, got -5`); Office.js shows the real error. In the headless backends an omitted "
+             "middle argument (`F(1,,3)`) arrives as 0, not as the default: leave trailing optional arguments off "
+             "instead (`buildbuy lint` flags it).", ""]
+    for name, fn in REGISTRY.items():
+        sig = ", ".join(f"[{a.name}]" if a.optional else a.name for a in fn.args)
+        lines += [f"## `{name}({sig})`", "", fn.summary, "", f"Returns: {fn.returns}."
+                  + (" Spills." if fn.spills else ""), ""]
+        if fn.args:
+            lines += ["| argument | meaning and unit |", "|---|---|"]
+            lines += [f"| `{a.name}`{' (optional)' if a.optional else ''} | {_cell(a.doc)} |" for a in fn.args]
+            lines.append("")
+    return "\n".join(lines)
+
+
+GENERATED["functions.md"] = functions_md
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "docs"
     for p in write_all(target):
