@@ -304,26 +304,33 @@ def breakeven_volume(a: Any, option_a: str, option_b: str) -> Any:
     return v
 
 
-def _first_root(d: np.ndarray, s: np.ndarray, g: np.ndarray, k: np.ndarray, m: np.ndarray) -> Any:
-    """Smallest v >= 0 with f(v) = d + s v + g max(m, ceil(k v)) crossing zero; NaN when none.
+#: GPUs are counted as ceil(round(x, 9)): a GPU is added once the load passes n + GPU_ROUNDING.
+GPU_ROUNDING = 5e-10
 
-    On the segment where n GPUs run (v in ((n-1)/k, n/k]) f is linear with slope s; its value at the right end
-    is R(n) = d + n (g + s / k). Flip signs so that f(0) < 0; the first segment whose right end reaches 0
-    holds the root.
+
+def _first_root(d: np.ndarray, s: np.ndarray, g: np.ndarray, k: np.ndarray, m: np.ndarray) -> Any:
+    """Smallest v >= 0 where f(v) = d + s v + g n(v) reaches zero, n(v) = max(m, ceil(round(k v, 9))); NaN if none.
+
+    On the segment where n GPUs run, v in ((n - 1 + e)/k, (n + e)/k] with e = GPU_ROUNDING, f is linear with
+    slope s; its value at the right end is R(n) = d + s e / k + n (g + s / k). Flip signs so that f(0) < 0; the
+    first segment whose right end reaches 0 holds the root.
     """
     d, s, g, k, m = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (d, s, g, k, m)))
+    e = GPU_ROUNDING
     f0 = d + g * m
     flip = np.where(f0 > 0, -1.0, 1.0)
     d, s, g, f0 = d * flip, s * flip, g * flip, f0 * flip
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # No volume scaling of GPUs: f is one straight line.
         flat = np.where(s > 0, -f0 / np.where(s > 0, s, 1), np.nan)
-        n0 = np.maximum(m, 1.0)
-        c = g + s / np.where(k > 0, k, 1)
-        r0 = d + n0 * c
-        n_star = np.where(r0 >= 0, n0, np.where(c > 0, np.maximum(n0, np.ceil(-d / np.where(c > 0, c, 1))), np.nan))
-        n_star = np.where(np.isfinite(n_star) & (d + n_star * c < 0), n_star + 1, n_star)  # float noise
-        left = np.where(n_star <= n0, 0.0, (n_star - 1) / np.where(k > 0, k, 1))
+        safe_k = np.where(k > 0, k, 1)
+        c = g + s / safe_k
+        base = d + s * e / safe_k
+        r0 = base + m * c
+        n_star = np.where(r0 >= 0, m, np.where(c > 0, np.maximum(m, np.ceil(-base / np.where(c > 0, c, 1))),
+                                               np.nan))
+        n_star = np.where(np.isfinite(n_star) & (base + n_star * c < 0), n_star + 1, n_star)  # float noise
+        left = np.where(n_star <= m, 0.0, (n_star - 1 + e) / safe_k)
         inside = np.where(s > 0, -(d + g * n_star) / np.where(s > 0, s, 1), left)
         stepped = np.maximum(inside, left)
         root = np.where(k > 0, stepped, flat)

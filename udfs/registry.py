@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from buildbuy.engine import __version__, costs, default_catalog, moat_score, model, recommend, resolve
@@ -133,11 +134,40 @@ def _opt(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _scenario(assumptions: dict[str, Any], horizon_months: Any = None) -> Any:
-    raw = dict(assumptions)
+def _key(assumptions: dict[str, Any], horizon_months: Any = None) -> tuple:
+    return tuple(assumptions.items()), horizon_months
+
+
+@lru_cache(maxsize=512)
+def _resolved(key: tuple) -> Any:
+    items, horizon_months = key
+    raw = dict(items)
     if horizon_months is not None:
         raw["horizon_months"] = horizon_months
     return resolve(raw)
+
+
+def _scenario(assumptions: dict[str, Any], horizon_months: Any = None) -> Any:
+    """The resolved scenario, cached: a sheet calls many functions on the same assumptions range."""
+    try:
+        return _resolved(_key(assumptions, horizon_months))
+    except TypeError:  # an unhashable value: validate it without the cache (it will be rejected)
+        return _resolved.__wrapped__(_key(assumptions, horizon_months))
+
+
+@lru_cache(maxsize=512)
+def _recommendation(key: tuple) -> Any:
+    return recommend(_resolved(key))
+
+
+@lru_cache(maxsize=2048)
+def _summary(option: str, key: tuple) -> dict[str, Any]:
+    return option_summary(option, _resolved(key))
+
+
+def _rec(assumptions: dict[str, Any]) -> Any:
+    _scenario(assumptions)
+    return _recommendation(_key(assumptions))
 
 
 # ------------------------------------------------------------------------------------------ primitives
@@ -210,7 +240,8 @@ def bvb_metric(option, assumptions, metric):
     keys = [k for k, _, _ in COMPARE_COLUMNS if k != "option"]
     if metric not in keys:
         raise InputError("metric", metric, "one of " + ", ".join(keys))
-    value = option_summary(model.normalize_option(option), _scenario(assumptions))[metric]
+    _scenario(assumptions)
+    value = _summary(model.normalize_option(option), _key(assumptions))[metric]
     if value is None:
         return XlError("#N/A", f"{metric} does not exist for {option} in this scenario")
     return value
@@ -222,13 +253,39 @@ def bvb_timeline(option, assumptions, horizon_months):
     return model.monthly_cost(model.normalize_option(option), _scenario(assumptions, horizon_months))
 
 
+@udf("BVB_LINE_ITEMS", "Monthly cost of each line item of an option: one row per item, months across (spills).",
+     "USD per month; rows: " + ", ".join(model.LINE_ITEMS), OPTION, ASSUMPTIONS, HORIZON, spills=True)
+def bvb_line_items(option, assumptions, horizon_months):
+    items = model.line_items(model.normalize_option(option), _scenario(assumptions, horizon_months))
+    return [list(v) for v in items.values()]
+
+
+@udf("BVB_SENSITIVITY", "Annual run-rate cost of an option when one input takes another value (the key "
+     '"api_price_factor" multiplies both API prices).', "USD/year", OPTION, ASSUMPTIONS,
+     Arg("key", 'input name, e.g. "requests_per_day", or "api_price_factor"', "text"),
+     Arg("value", "the value the input takes", "scalar"))
+def bvb_sensitivity(option, assumptions, key, value):
+    raw = dict(assumptions)
+    if key == "api_price_factor":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise InputError("value", value, "a number >= 0 for api_price_factor")
+        base = _scenario(assumptions)
+        raw["api_input_usd_per_mtok"] = base.api_input_usd_per_mtok * value
+        raw["api_output_usd_per_mtok"] = base.api_output_usd_per_mtok * value
+    else:
+        if key == "requests_per_day":
+            raw.pop("daily_active_users", None)
+        raw[key] = value
+    return model.annual_cost(model.normalize_option(option), _scenario(raw))
+
+
 @udf("BVB_COMPARE", "All options side by side, with a header row (spills 5 x 5).",
      "option, annual cost (USD/year), TCO (USD), NPV (USD), latency (ms)", ASSUMPTIONS, spills=True)
 def bvb_compare(assumptions):
-    a = _scenario(assumptions)
+    _scenario(assumptions)
     rows = [["option", "annual_cost_usd", "tco_usd", "npv_usd", "latency_ms"]]
     for o in model.OPTIONS:
-        s = option_summary(o, a)
+        s = _summary(o, _key(assumptions))
         rows.append([o, s["annual_cost_usd"], s["tco_usd"], s["npv_usd"], s["latency_ms"]])
     return rows
 
@@ -250,27 +307,43 @@ def bvb_breakeven_month(assumptions, option_a, option_b):
 @udf("BVB_RECOMMEND", "The recommended layer: the four questions, the decision matrix, the data-moat test.",
      '"API", "FINE-TUNE" or "TRAIN"', ASSUMPTIONS)
 def bvb_recommend(assumptions):
-    return recommend(_scenario(assumptions)).layer
+    return _rec(assumptions).layer
 
 
 @udf("BVB_REASONS", "Reasons and warnings behind the recommendation, one row each (spills).",
      "rule id, kind (reason or warning), sentence", ASSUMPTIONS, spills=True)
 def bvb_reasons(assumptions):
-    return [[f.rule_id, f.kind, f.sentence] for f in recommend(_scenario(assumptions)).findings]
+    return [[f.rule_id, f.kind, f.sentence] for f in _rec(assumptions).findings]
+
+
+@udf("BVB_REASON", "One field of the n-th reason or warning (blank past the last one), for fixed report rows.",
+     "text or number", ASSUMPTIONS, Arg("index", "1 for the first finding", "scalar"),
+     Arg("field", '"rule_id", "kind", "sentence", "supports" or "weight"', "text"))
+def bvb_reason(assumptions, index, field):
+    fields = ("rule_id", "kind", "sentence", "supports", "weight")
+    if field not in fields:
+        raise InputError("field", field, "one of " + ", ".join(fields))
+    if isinstance(index, bool) or not isinstance(index, (int, float)) or index < 1 or index != int(index):
+        raise InputError("index", index, "a whole number >= 1")
+    findings = _rec(assumptions).findings
+    if index > len(findings):
+        return ""
+    value = getattr(findings[int(index) - 1], field)
+    return "" if value is None else value
 
 
 @udf("BVB_ROADMAP", "The phased plan with the scenario's switch months and a status per phase (spills).",
      "phase, layer, start month, end month, status, actions", ASSUMPTIONS, spills=True)
 def bvb_roadmap(assumptions):
     return [[p.phase, p.layer, p.start_month, "" if p.end_month is None else p.end_month, p.status, p.actions]
-            for p in recommend(_scenario(assumptions)).roadmap]
+            for p in _rec(assumptions).roadmap]
 
 
 @udf("BVB_SCORE", "The recommendation score of one option (API, FINE-TUNE or TRAIN).", "points",
      ASSUMPTIONS, Arg("option", '"API", "FINE-TUNE" or "TRAIN"', "text"))
 def bvb_score(assumptions, option):
     key = model.normalize_option(option)
-    scores = recommend(_scenario(assumptions)).scores
+    scores = _rec(assumptions).scores
     if key not in scores:
         raise InputError("option", option, "one of 'API', 'FINE-TUNE', 'TRAIN'")
     return scores[key]
@@ -309,6 +382,13 @@ def bvb_price(model, field):  # noqa: A002 - Excel argument names
      Arg("gpu", 'catalog id, e.g. "h100-sxm-80gb"', "text"), Arg("field", 'e.g. "usd_per_hour"', "text"))
 def bvb_gpu(gpu, field):
     return default_catalog().field("gpu", gpu, field)
+
+
+@udf("BVB_CATALOG", "Any field of any price-catalog row: table api_model, open_weight_model or gpu.",
+     "the field's value", Arg("table", '"api_model", "open_weight_model" or "gpu"', "text"),
+     Arg("id", "catalog id", "text"), Arg("field", "field name", "text"))
+def bvb_catalog(table, id, field):  # noqa: A002 - Excel argument names
+    return default_catalog().field(table, id, field)
 
 
 @udf("BVB_VERSION", "The buildbuy version that computes these functions.", "text")
