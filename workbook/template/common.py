@@ -1,0 +1,89 @@
+"""Helpers shared by the sheet builders: styled writes, the master-check header, the layout registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
+
+#: Months of the template's timeline (columns D ..): the largest horizon the template can show.
+TIMELINE_MONTHS = 60
+FIRST_MONTH_COL = 4
+LAST_MONTH_COL = FIRST_MONTH_COL + TIMELINE_MONTHS - 1
+FIRST_MONTH = get_column_letter(FIRST_MONTH_COL)
+LAST_MONTH = get_column_letter(LAST_MONTH_COL)
+OPTIONS = ("API", "FINE-TUNE", "TRAIN", "PHASED")
+
+
+@dataclass
+class Layout:
+    """Addresses one sheet builder publishes for the others (rows of totals, chart ranges ...)."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+
+
+#: Defined names created so far (a formula that reads one links to another sheet).
+NAMES: set[str] = set()
+
+
+def name(wb: Any, key: str, ref: str) -> None:
+    """A workbook-scoped defined name."""
+    wb.defined_names[key] = DefinedName(key, attr_text=ref)
+    NAMES.add(key)
+
+
+def put(ws: Worksheet, ref: str, value: Any, style: str = "Label", fmt: str | None = None) -> None:
+    cell = ws[ref]
+    cell.value = value
+    cell.style = style
+    if fmt:
+        cell.number_format = fmt
+
+
+def formula(ws: Worksheet, ref: str, text: str, fmt: str | None = None) -> None:
+    """A formula cell: green Link style when it reads another sheet or a defined name, black Calc otherwise."""
+    style = "Link" if ("!" in text or _uses_name(text)) else "Calc"
+    put(ws, ref, text, style, fmt)
+
+
+def array(ws: Worksheet, area: str, text: str, fmt: str | None = None) -> None:
+    """A (legacy) array formula over ``area``, so every backend and Excel fills the whole block."""
+    anchor = area.split(":")[0]
+    ws[anchor] = ArrayFormula(area, text)
+    style = "Link" if ("!" in text or _uses_name(text)) else "Calc"
+    for row in ws[area]:
+        for cell in row:
+            cell.style = style
+            if fmt:
+                cell.number_format = fmt
+
+
+def _uses_name(text: str) -> bool:
+    import re
+
+    bare = re.sub(r'"[^"]*"', "", text)
+    return any(tok in NAMES for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare))
+
+
+def title(ws: Worksheet, text: str, subtitle: str) -> None:
+    """Row 1: the sheet title; row 2: its purpose and the master check (rule 18: on every sheet)."""
+    put(ws, "A1", text, "Title")
+    put(ws, "A2", subtitle, "Note")
+    put(ws, "F2", "Master check (0 = all checks pass)", "Unit")
+    formula(ws, "E2", "=check_total")
+    ws["E2"].style = "Check"
+
+
+def header(ws: Worksheet, row: int, texts: list[str], first_col: int = 1) -> None:
+    for i, t in enumerate(texts):
+        put(ws, f"{get_column_letter(first_col + i)}{row}", t, "Header")
+
+
+def widths(ws: Worksheet, cols: dict[str, float]) -> None:
+    for col, w in cols.items():
+        ws.column_dimensions[col].width = w
