@@ -42,6 +42,7 @@ class Evaluation:
     backend: str
     values: dict[Cell, Any]
     messages: dict[str, list[str]] = field(default_factory=dict)  # function name -> distinct messages
+    spills: dict[Cell, str] = field(default_factory=dict)  # plain formulas that spilled -> their extent
 
     def message_for(self, formula: str) -> str:
         """The engine messages of the BVB functions a formula calls, joined (empty when none failed)."""
@@ -105,14 +106,19 @@ def formula_cells(path: str | Path) -> list[FormulaCell]:
     return out
 
 
-def evaluate(path: str | Path, backend: str = DEFAULT_BACKEND, cells: list[FormulaCell] | None = None
-             ) -> Evaluation:
-    """Compute a workbook with a backend; values of every formula cell and spilled cell."""
+def evaluate(path: str | Path, backend: str = DEFAULT_BACKEND, cells: list[FormulaCell] | None = None,
+             data: bytes | None = None) -> Evaluation:
+    """Compute a workbook with a backend; values of every formula cell and spilled cell.
+
+    ``data`` may carry the package's bytes to load instead of ``path`` (formualizer): a recalculation passes a
+    copy whose legacy array ranges hold no cached values, since formualizer evaluates such an array as a
+    spill and a leftover value in its way would block it (#SPILL!).
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     cells = formula_cells(path) if cells is None else cells
     if backend == "formualizer":
-        return _evaluate_formualizer(Path(path), cells)
+        return _evaluate_formualizer(Path(path), cells, data)
     return _evaluate_formulas(Path(path), cells)
 
 
@@ -168,29 +174,42 @@ def register_formualizer(wb: Any, log: CallLog) -> None:
             wb.register_function(spelling, callback, min_args=fn.min_args, max_args=len(fn.args))
 
 
-def _evaluate_formualizer(path: Path, cells: list[FormulaCell]) -> Evaluation:
+def _evaluate_formualizer(path: Path, cells: list[FormulaCell], data: bytes | None = None) -> Evaluation:
     import formualizer as fz
 
-    wb = fz.load_workbook(str(path))
+    wb = fz.load_workbook_bytes(data) if data is not None else fz.load_workbook(str(path))
     log = CallLog()
     register_formualizer(wb, log)
     wb.evaluate_all()
-    return Evaluation("formualizer", read_formualizer(wb, cells), log.messages)
+    spills: dict[Cell, str] = {}
+    values = read_formualizer(wb, cells, spills)
+    return Evaluation("formualizer", values, log.messages, spills)
 
 
-def read_formualizer(wb: Any, cells: list[FormulaCell]) -> dict[Cell, Any]:
+def read_formualizer(wb: Any, cells: list[FormulaCell], spills: dict[Cell, str] | None = None
+                     ) -> dict[Cell, Any]:
     values: dict[Cell, Any] = {}
     for fc in cells:
         targets = [fc.ref]
         spill = wb.inspect_cell(f"'{fc.sheet}'!{fc.ref}").cell.to_dict().get("spill") or {}
         extent = spill.get("extent") if spill.get("kind") == "Anchor" else None
+        spilled: set[str] | None = None
         if extent:
-            targets = _cells_of(extent.split("!")[-1].replace("$", ""))
-        elif fc.array_ref:
+            area = extent.split("!")[-1].replace("$", "")
+            targets = _cells_of(area)
+            spilled = set(targets)
+            if not fc.array_ref and spills is not None and len(targets) > 1:
+                spills[(fc.sheet, fc.ref)] = area
+        if fc.array_ref:
+            # Excel's legacy array semantics: the declared range is the result; cells past a smaller result
+            # show #N/A.
             targets = _cells_of(fc.array_ref)
         for ref in targets:
             r, c = _split(ref)
-            values[(fc.sheet, ref)] = formualizer_value(wb.get_value(fc.sheet, r, c))
+            if fc.array_ref and spilled is not None and ref not in spilled:
+                values[(fc.sheet, ref)] = XlError("#N/A")
+            else:
+                values[(fc.sheet, ref)] = formualizer_value(wb.get_value(fc.sheet, r, c))
     return values
 
 

@@ -266,6 +266,16 @@ def set_cells(root: etree._Element, values: Mapping[str, Any], *, as_input: bool
         _write(cell, value, as_input)
 
 
+def clear_values(root: etree._Element, refs: set[str]) -> None:
+    """Remove the cached values (not formulas) of some cells, in place."""
+    for c in root.iter(f"{M}c"):
+        if c.get("r") in refs and c.find(f"{M}f") is None:
+            for tag in ("v", "is"):
+                for old in c.findall(f"{M}{tag}"):
+                    c.remove(old)
+            c.attrib.pop("t", None)
+
+
 def _insert_sorted(parent: etree._Element, child: etree._Element, key: int, key_of: Any) -> None:
     tag = child.tag
     for i, existing in enumerate(parent):
@@ -319,8 +329,14 @@ def _append_value(cell: etree._Element, text: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- writing
-def write_package(src: Package, dst: str | Path, replaced: Mapping[str, bytes]) -> None:
-    """Write ``src`` to ``dst`` with some parts replaced, every other part copied unchanged; atomically."""
+def write_package(src: Package, dst: str | Path | Any, replaced: Mapping[str, bytes]) -> None:
+    """Write ``src`` to ``dst`` with some parts replaced, every other part copied unchanged; atomically.
+
+    ``dst`` may also be a binary file object (an in-memory copy for a backend).
+    """
+    if hasattr(dst, "write"):
+        _write_zip(src, dst, replaced)
+        return
     dst = Path(dst)
     folder = dst.resolve().parent
     if not folder.is_dir():
@@ -328,16 +344,8 @@ def write_package(src: Package, dst: str | Path, replaced: Mapping[str, bytes]) 
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
-        with zipfile.ZipFile(tmp, "w") as out:
-            for name, info in src.infos.items():
-                data = replaced.get(name)
-                if data is None:
-                    data = src.read(name)
-                new = zipfile.ZipInfo(name, date_time=info.date_time)
-                new.compress_type = info.compress_type
-                new.external_attr = info.external_attr
-                new.create_system = info.create_system
-                out.writestr(new, data)
+        with open(tmp, "wb") as fh:
+            _write_zip(src, fh, replaced)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         if dst.exists():
@@ -351,3 +359,16 @@ def write_package(src: Package, dst: str | Path, replaced: Mapping[str, bytes]) 
         except OSError:
             pass
         raise
+
+
+def _write_zip(src: Package, fh: Any, replaced: Mapping[str, bytes]) -> None:
+    with zipfile.ZipFile(fh, "w") as out:
+        for name, info in src.infos.items():
+            data = replaced.get(name)
+            if data is None:
+                data = src.read(name)
+            new = zipfile.ZipInfo(name, date_time=info.date_time)
+            new.compress_type = info.compress_type
+            new.external_attr = info.external_attr
+            new.create_system = info.create_system
+            out.writestr(new, data)

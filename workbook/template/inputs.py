@@ -51,6 +51,9 @@ def _fmt(spec: Any) -> str:
 def build(wb: Any, layout: Layout) -> None:
     ws = wb.create_sheet("Inputs")
     title(ws, "Inputs", "Every input of the engine, named with its key. Blue cells on yellow are yours to change.")
+    put(ws, "A3", "Scenario", "Label")
+    put(ws, "B3", "default (the article's worked example)", "Input")
+    name(wb, "scenario_name", "Inputs!$B$3")
     header(ws, 4, ["Input (name)", "Value", "Unit", "Default", "What it is", "Source", "As of"])
     widths(ws, {"A": 32, "B": 16, "C": 20, "D": 14, "E": 70, "F": 70, "G": 14})
     validations = {

@@ -7,7 +7,7 @@ from typing import Any
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 from openpyxl.utils import get_column_letter
 
-from .common import FIRST_MONTH_COL, LAST_MONTH_COL, OPTIONS, Layout, array, formula, header, put, title, widths
+from .common import FIRST_MONTH_COL, LAST_MONTH_COL, OPTIONS, Layout, array, formula, header, name, put, title, widths
 from .styles import COUNT, DECIMAL, GENERAL, MONEY, MONEY_4DP
 
 METRICS = [
@@ -33,6 +33,7 @@ def build(wb: Any, layout: Layout) -> None:
     widths(ws, {"A": 34, "B": 16, "C": 26, "D": 16, "E": 16, "F": 16, "G": 16})
     put(ws, "A4", "Recommended layer", "Section")
     formula(ws, "C4", "=BVB_RECOMMEND(assumptions)")
+    name(wb, "out_recommendation", "Outputs!$C$4")
     ws["C4"].font = ws["C4"].font.copy(size=14, bold=True)
     put(ws, "A5", "Score per option", "Label")
     put(ws, "B5", "points", "Unit")
@@ -45,6 +46,8 @@ def build(wb: Any, layout: Layout) -> None:
     moat = "data_proprietary,data_growing,data_labeled,data_perishable"
     formula(ws, "C7", f"=BVB_MOAT_SCORE({moat})", GENERAL)
     formula(ws, "D7", f"=BVB_MOAT_VERDICT({moat})", GENERAL)
+    name(wb, "out_moat_score", "Outputs!$C$7")
+    name(wb, "out_moat_verdict", "Outputs!$D$7")
 
     header(ws, 9, ["Figure", "Unit", "Key", *OPTIONS])
     for i, (label, unit, key, fmt) in enumerate(METRICS):
@@ -56,6 +59,8 @@ def build(wb: Any, layout: Layout) -> None:
             col = get_column_letter(4 + j)
             call = f"BVB_METRIC({col}$9,assumptions,$C{r})"
             formula(ws, f"{col}{r}", f'=IF(ISNA({call}),"-",{call})', fmt)
+            slug = OPTIONS[j].lower().replace("-", "_")
+            name(wb, f"out_{key}_{slug}", f"Outputs!${col}${r}")
     layout.rows["metrics_first"] = 10
     layout.rows["metrics_last"] = 10 + len(METRICS) - 1
 
@@ -72,6 +77,8 @@ def build(wb: Any, layout: Layout) -> None:
     put(ws, f"A{rm}", "Phased roadmap (the article's hybrid pattern)", "Section")
     header(ws, rm + 1, ["Phase", "Layer", "Start month", "End month", "Status", "Actions"])
     array(ws, f"A{rm + 2}:F{rm + 4}", "=BVB_ROADMAP(assumptions)", GENERAL)
+    name(wb, "out_roadmap", f"Outputs!$A${rm + 2}:$F${rm + 4}")
+    name(wb, "out_reasons", f"Outputs!$B${r0 + 1}:$D${r0 + REASON_ROWS}")
     layout.rows["outputs_last"] = rm + 4
 
 
