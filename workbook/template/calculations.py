@@ -36,6 +36,11 @@ def _row_formula(ws: Any, row: int, template: str, fmt: str) -> None:
         formula(ws, f"{get_column_letter(col)}{row}", template.format(c=get_column_letter(col)), fmt)
 
 
+def _horizon_total(row: int) -> str:
+    """Sum of a row's months that fall within the horizon (flag row 8)."""
+    return f"=SUMPRODUCT({FIRST_MONTH}{row}:{LAST_MONTH}{row},${FIRST_MONTH}$8:${LAST_MONTH}$8)"
+
+
 def build(wb: Any, layout: Layout) -> None:
     ws = wb.create_sheet("Calculations")
     title(ws, "Calculations", "Monthly timeline per option. Line items come from the engine (BVB_LINE_ITEMS); "
@@ -77,19 +82,17 @@ def build(wb: Any, layout: Layout) -> None:
         head = row
         row += 1
         first = row
-        for item, meaning in LINE_ITEMS.items():
-            put(ws, f"A{row}", item, "Label")
+        for meaning in LINE_ITEMS.values():
+            put(ws, f"A{row}", meaning, "Label")
             put(ws, f"B{row}", "USD/month", "Unit")
-            formula(ws, f"C{row}", f"=SUMPRODUCT({FIRST_MONTH}{row}:{LAST_MONTH}{row},${FIRST_MONTH}$8:${LAST_MONTH}$8)",
-                    MONEY)
+            formula(ws, f"C{row}", _horizon_total(row), MONEY)
             row += 1
         last = row - 1
         array(ws, f"{FIRST_MONTH}{first}:{LAST_MONTH}{last}",
               f"=BVB_LINE_ITEMS($A${head},assumptions,timeline_months)", MONEY)
         put(ws, f"A{row}", "Total", "Label")
         put(ws, f"B{row}", "USD/month", "Unit")
-        formula(ws, f"C{row}", f"=SUMPRODUCT({FIRST_MONTH}{row}:{LAST_MONTH}{row},${FIRST_MONTH}$8:${LAST_MONTH}$8)",
-                MONEY)
+        formula(ws, f"C{row}", _horizon_total(row), MONEY)
         _row_formula(ws, row, f"=SUM({{c}}{first}:{{c}}{last})", MONEY)
         layout.rows[f"total:{option}"] = row
         row += 1
