@@ -93,8 +93,128 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Other modules add their sub-commands here (fill, recalc, lint ...).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+def cmd_fill(args: argparse.Namespace) -> int:
+    from .fill import fill_many, load_scenarios
+    from .template import TEMPLATE_PATH
+
+    scenarios = load_scenarios(args.scenario)
+    results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
+                        recalc_backend=args.engine if args.recalc else None, workers=args.workers,
+                        progress=sys.stderr.isatty())
+    bad = 0
+    for r in results:
+        if r.recalc is None:
+            print(f"{r.scenario}: wrote {r.path}")
+            continue
+        total, errors, seconds = r.recalc
+        status = "checks pass" if total == 0 and not errors else f"CHECKS {total}, {len(errors)} error cell(s)"
+        bad += status != "checks pass"
+        print(f"{r.scenario}: wrote {r.path} (recalculated with {args.engine} in {seconds:.2f} s; {status})")
+        for line in errors[:10]:
+            print(f"  {line}")
+    return 1 if (bad and args.check) else 0
+
+
+def cmd_recalc(args: argparse.Namespace) -> int:
+    from .recalc import recalc
+
+    with _time_limit(args.timeout):
+        report = recalc(args.book, args.output, backend=args.engine)
+    if args.json:
+        print(json.dumps({"file": str(report.path), "backend": report.backend, "ok": report.ok,
+                          "check_total": report.check_total, "named": report.named,
+                          "errors": [e.__dict__ for e in report.errors]}, indent=2, default=str))
+    else:
+        total = "" if report.check_total is None else f"; Checks total {report.check_total:g}"
+        print(f"recalculated {report.formula_cells:,} formula cells with {report.backend} in {report.seconds:.2f} s; "
+              f"wrote {report.values_written:,} values to {report.path}{total}; {len(report.errors)} error cell(s)")
+        for note in report.notes:
+            print(f"note: {note}")
+    if args.check and not report.ok:
+        for e in report.errors:
+            print(f"error: {e.line()}", file=sys.stderr)
+        if report.check_total not in (None, 0):
+            print(f"error: Checks total is {report.check_total}, not 0", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint
+
+    findings = lint(args.book, args.engine)
+    for f in findings:
+        print(f.line())
+    print(f"{len(findings)} finding(s) for the {args.engine} backend in {args.book}")
+    return 1 if findings else 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .template import build_template
+
+    print(f"wrote {build_template(args.output) if args.output else build_template()}")
+    return 0
+
+
+class _time_limit:
+    """Stop a command that runs longer than ``seconds`` (Unix; elsewhere no limit)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        import signal
+
+        if self.seconds and hasattr(signal, "SIGALRM"):
+            def stop(*_: Any) -> None:
+                raise BuildBuyError(f"stopped after {self.seconds:g} s (--timeout)")
+            self._old = signal.signal(signal.SIGALRM, stop)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        if self.seconds and hasattr(signal, "SIGALRM"):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+def _add_workbook_commands(sub: Any) -> None:
+    engines = ("formualizer", "formulas")
+    fill = sub.add_parser("fill", help="write scenarios into the template's named input cells")
+    fill.add_argument("scenario", nargs="+", help="scenario files (.toml/.json) or folders of them")
+    fill.add_argument("-o", "--output", required=True,
+                      help="the .xlsx to write (one scenario), or a folder (several: one workbook each)")
+    fill.add_argument("--template", help="template to fill (default: the bundled one)")
+    fill.add_argument("--recalc", action="store_true", help="also recalculate each workbook headless")
+    fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
+    fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
+    fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
+    fill.set_defaults(func=cmd_fill)
+
+    rec = sub.add_parser("recalc", help="compute every formula headless and store the values in the file")
+    rec.add_argument("book", help="an .xlsx or .xlsm workbook")
+    rec.add_argument("-o", "--output", help="write here instead of updating the book in place")
+    rec.add_argument("--engine", choices=engines, default="formualizer",
+                     help="formualizer (default: fastest, passes the parity tests) or formulas (pure Python)")
+    rec.add_argument("--check", action="store_true",
+                     help="exit 1 when a cell holds an error or the Checks total is not 0, listing the cells")
+    rec.add_argument("--json", action="store_true", help="print the named outputs as JSON")
+    rec.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
+    rec.set_defaults(func=cmd_recalc)
+
+    lint = sub.add_parser("lint", help="report constructs a headless backend cannot evaluate faithfully")
+    lint.add_argument("book")
+    lint.add_argument("--engine", choices=engines, default="formualizer")
+    lint.set_defaults(func=cmd_lint)
+
+    tpl = sub.add_parser("template", help="rebuild the bundled template")
+    tpl.add_argument("-o", "--output", help="where to write it (default: templates/buildbuy-template.xlsx)")
+    tpl.set_defaults(func=cmd_template)
+
+
+#: Sub-commands beyond `recommend`.
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

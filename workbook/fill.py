@@ -22,12 +22,9 @@ from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
 from .template import TEMPLATE_PATH
 from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
 
-#: Inputs that stay blank unless the scenario gives them, because the engine derives them.
+#: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
+#: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
 DERIVED = ("requests_per_day", "training_tokens")
-CATALOG_FILLED = {
-    "api_model": ("api_input_usd_per_mtok", "api_output_usd_per_mtok", "api_cached_input_discount"),
-    "gpu_type": ("gpu_usd_per_hour", "gpu_peak_tflops"),
-}
 
 
 @dataclass
@@ -43,9 +40,6 @@ def input_values(a: Assumptions) -> dict[str, Any]:
     blank = set(DERIVED)
     if "requests_per_day" in a.given and "daily_active_users" not in a.given:
         blank.add("daily_active_users")
-    for source, keys in CATALOG_FILLED.items():
-        if a[source]:
-            blank.update(keys)
     for key in input_specs():
         if key in a.given:
             out[key] = a[key]
@@ -145,8 +139,7 @@ def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | 
     """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
     out = Path(out)
     many = len(scenarios) > 1 or not out.suffix
-    if many:
-        out.mkdir(parents=True, exist_ok=True)
+    (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
     for a in scenarios:
         raw = {k: a[k] for k in a.given}
