@@ -21,13 +21,23 @@ from typing import Any
 from .conventions import XlError
 from .registry import REGISTRY, UDF, invoke
 
-try:  # xlwings is optional at run time: the headless backends do not need it.
-    import xlwings as _xw
-except ImportError:  # pragma: no cover - exercised only without xlwings
-    _xw = None
-
 #: True under xlwings Server or xlwings Lite (Office.js custom functions).
 ON_OFFICEJS = os.environ.get("XLWINGS_ON_SERVER") == "true" or sys.platform == "emscripten"
+
+
+def _xlwings() -> Any:
+    """xlwings, when this module serves it: xlwings imports us (classic add-in, Server, Lite), or Office.js is
+    configured. The headless path never pays for importing it; without xlwings the functions stay plain."""
+    if "xlwings" not in sys.modules and not ON_OFFICEJS and os.environ.get("BUILDBUY_XLWINGS") != "1":
+        return None
+    try:
+        import xlwings
+    except ImportError:  # pragma: no cover - exercised only without xlwings
+        return None
+    return xlwings
+
+
+_xw = _xlwings()
 
 
 def _excel_result(value: Any) -> Any:

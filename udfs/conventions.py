@@ -56,15 +56,23 @@ _PLAIN = (float, int, str, bool, type(None))
 
 def first_error(values: Any) -> XlError | None:
     """The first error value in an argument (scalar or nested lists), if any: errors propagate like in Excel."""
-    if type(values) in _PLAIN:
+    kind = type(values)
+    if kind in _PLAIN:
         return None
-    if isinstance(values, XlError):
+    if kind is XlError:
         return values
-    if isinstance(values, (list, tuple)):
+    if kind in (list, tuple):
         for v in values:
-            found = first_error(v)
-            if found is not None:
-                return found
+            if type(v) in (list, tuple):
+                for c in v:
+                    if type(c) is XlError:
+                        return c
+                    if type(c) in (list, tuple):
+                        found = first_error(c)
+                        if found is not None:
+                            return found
+            elif type(v) is XlError:
+                return v
     return None
 
 
@@ -122,8 +130,29 @@ def assumptions_arg(name: str, value: Any) -> dict[str, Any]:
     """A two-column key/value range as a dict; blank values are left out (they take the defaults).
 
     A range laid out as two rows (keys on top) is read across as well. A header row whose key is ``key`` or
-    ``input`` is skipped.
+    ``input`` is skipped. A sheet passes the same range to many functions, so results are cached by content.
     """
+    if type(value) is list and all(type(r) is list for r in value):
+        try:
+            key = (name, tuple(tuple(r) for r in value))
+            hit = _ASSUMPTIONS_CACHE.get(key)
+        except TypeError:  # unhashable cells (dates are hashable; this is a defensive path)
+            key, hit = None, None
+        if hit is not None:
+            return dict(hit)
+        out = _assumptions_arg(name, value)
+        if key is not None:
+            if len(_ASSUMPTIONS_CACHE) > 256:
+                _ASSUMPTIONS_CACHE.clear()
+            _ASSUMPTIONS_CACHE[key] = out
+        return dict(out)
+    return _assumptions_arg(name, value)
+
+
+_ASSUMPTIONS_CACHE: dict[Any, dict[str, Any]] = {}
+
+
+def _assumptions_arg(name: str, value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, (list, tuple)):

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 
 from .conventions import ERROR_CODES, XlError
 from .registry import REGISTRY, invoke
@@ -122,15 +121,33 @@ def evaluate(path: str | Path, backend: str = DEFAULT_BACKEND, cells: list[Formu
     return _evaluate_formulas(Path(path), cells)
 
 
-def _cells_of(area: str) -> list[str]:
-    min_col, min_row, max_col, max_row = range_boundaries(area)
-    return [f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
-
-
 def _split(ref: str) -> tuple[int, int]:
-    m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
-    assert m, ref
-    return int(m.group(2)), column_index_from_string(m.group(1))
+    """'B12' -> (12, 2)."""
+    m = _REF.fullmatch(ref)
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _letter(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cells_of(area: str) -> list[str]:
+    a, _, b = area.replace("$", "").partition(":")
+    r1, c1 = _split(a)
+    r2, c2 = _split(b or a)
+    return [f"{_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 
 
 # ------------------------------------------------------------------------------------------- formualizer
@@ -139,10 +156,14 @@ _FZ_KIND_TO_CODE = {"DIV": "#DIV/0!", "NA": "#N/A", "NUM": "#NUM!", "VALUE": "#V
 
 
 def _fz_in(v: Any) -> Any:
-    if isinstance(v, dict) and v.get("type") == "Error":
-        return XlError(_FZ_KIND_TO_CODE.get(str(v.get("kind", "")).upper(), "#VALUE!"))
-    if isinstance(v, list):
-        return [_fz_in(x) for x in v]
+    kind = type(v)
+    if kind is dict:
+        if v.get("type") == "Error":
+            return XlError(_FZ_KIND_TO_CODE.get(str(v.get("kind", "")).upper(), "#VALUE!"))
+        return v
+    if kind is list:
+        return [[_fz_in(c) if type(c) in (dict, list) else c for c in row] if type(row) is list
+                else (_fz_in(row) if type(row) is dict else row) for row in v]
     return v
 
 

@@ -260,6 +260,27 @@ def bvb_line_items(option, assumptions, horizon_months):
     return [list(v) for v in items.values()]
 
 
+@lru_cache(maxsize=256)
+def _line_items(option: str, key: tuple, horizon: int) -> dict[str, list[float]]:
+    a = _resolved((key[0], horizon))
+    return {k: v.tolist() for k, v in model.line_items(option, a).items()}
+
+
+@udf("BVB_LINE_ITEM", "The cost of one line item of an option in one month (one cell of the timeline).",
+     "USD in that month", OPTION, ASSUMPTIONS,
+     Arg("item", "line item: " + ", ".join(model.LINE_ITEMS), "text"),
+     Arg("month", "month number, 1 = the first month", "scalar"))
+def bvb_line_item(option, assumptions, item, month):
+    if item not in model.LINE_ITEMS:
+        raise InputError("item", item, "one of " + ", ".join(model.LINE_ITEMS))
+    if isinstance(month, bool) or not isinstance(month, (int, float)) or month < 1 or month != int(month) \
+            or month > 600:
+        raise InputError("month", month, "a whole number in [1, 600]")
+    base = _scenario(assumptions)
+    horizon = max(int(base.horizon_months), -(-int(month) // 60) * 60)
+    return _line_items(model.normalize_option(option), _key(assumptions), horizon)[item][int(month) - 1]
+
+
 @udf("BVB_SENSITIVITY", "Annual run-rate cost of an option when one input takes another value (the key "
      '"api_price_factor" multiplies both API prices).', "USD/year", OPTION, ASSUMPTIONS,
      Arg("key", 'input name, e.g. "requests_per_day", or "api_price_factor"', "text"),
@@ -316,10 +337,11 @@ def bvb_reasons(assumptions):
     return [[f.rule_id, f.kind, f.sentence] for f in _rec(assumptions).findings]
 
 
-@udf("BVB_REASON", "One field of the n-th reason or warning (blank past the last one), for fixed report rows.",
-     "text or number", ASSUMPTIONS, Arg("index", "1 for the first finding", "scalar"),
-     Arg("field", '"rule_id", "kind", "sentence", "supports" or "weight"', "text"))
-def bvb_reason(assumptions, index, field):
+@udf("BVB_REASON", "One field of the n-th reason or warning, for fixed report rows.",
+     "text or number (past the last finding: past_end)", ASSUMPTIONS, Arg("index", "1 for the first finding", "scalar"),
+     Arg("field", '"rule_id", "kind", "sentence", "supports" or "weight"', "text"),
+     Arg("past_end", 'what rows past the last finding show, default "" (blank)', "scalar", True))
+def bvb_reason(assumptions, index, field, past_end):
     fields = ("rule_id", "kind", "sentence", "supports", "weight")
     if field not in fields:
         raise InputError("field", field, "one of " + ", ".join(fields))
@@ -327,7 +349,7 @@ def bvb_reason(assumptions, index, field):
         raise InputError("index", index, "a whole number >= 1")
     findings = _rec(assumptions).findings
     if index > len(findings):
-        return ""
+        return "" if past_end is None else past_end
     value = getattr(findings[int(index) - 1], field)
     return "" if value is None else value
 
@@ -337,6 +359,19 @@ def bvb_reason(assumptions, index, field):
 def bvb_roadmap(assumptions):
     return [[p.phase, p.layer, p.start_month, "" if p.end_month is None else p.end_month, p.status, p.actions]
             for p in _rec(assumptions).roadmap]
+
+
+@udf("BVB_PHASE", "One field of a phase of the roadmap (for fixed report rows).", "number or text",
+     ASSUMPTIONS, Arg("phase", "1, 2 or 3", "scalar"),
+     Arg("field", '"layer", "start_month", "end_month", "status" or "actions"', "text"))
+def bvb_phase(assumptions, phase, field):
+    fields = ("layer", "start_month", "end_month", "status", "actions")
+    if field not in fields:
+        raise InputError("field", field, "one of " + ", ".join(fields))
+    if phase not in (1, 2, 3) or isinstance(phase, bool):
+        raise InputError("phase", phase, "1, 2 or 3")
+    value = getattr(_rec(assumptions).roadmap[int(phase) - 1], field)
+    return "open-ended" if value is None else value
 
 
 @udf("BVB_SCORE", "The recommendation score of one option (API, FINE-TUNE or TRAIN).", "points",

@@ -205,8 +205,6 @@ class FormulaCell:
 
 def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
     """Formula cells of one worksheet's XML."""
-    from openpyxl.formula.translate import Translator
-
     anchors: dict[str, tuple[str, str]] = {}
     out = []
     for c in root.iter(f"{M}c"):
@@ -221,6 +219,8 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
             if text:
                 anchors[si] = (ref, text)
             elif si in anchors:
+                from openpyxl.formula.translate import Translator
+
                 origin, anchor_text = anchors[si]
                 text = Translator("=" + anchor_text, origin=origin).translate_formula(ref)[1:]
             out.append(FormulaCell(sheet, ref, "=" + text, None, True))

@@ -39,7 +39,7 @@ def build(wb: Any, layout: Layout) -> None:
     for option in OPTIONS:
         total = layout.rows[f"total:{option}"]
         rows.append((f"{option}: TCO = sum of the monthly timeline within the horizon",
-                     f'=BVB_TCO("{option}",assumptions)', f"=Calculations!$C${total}"))
+                     f'=BVB_TCO("{option}",assumptions)', f"=Calculations!$D${total}"))
     for option in OPTIONS:
         total = layout.rows[f"total:{option}"]
         rows.append((f"{option}: NPV = discounted monthly timeline",

@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 #: Months of the template's timeline (columns D ..): the largest horizon the template can show.
 TIMELINE_MONTHS = 60
-FIRST_MONTH_COL = 4
+FIRST_MONTH_COL = 5
 LAST_MONTH_COL = FIRST_MONTH_COL + TIMELINE_MONTHS - 1
 FIRST_MONTH = get_column_letter(FIRST_MONTH_COL)
 LAST_MONTH = get_column_letter(LAST_MONTH_COL)

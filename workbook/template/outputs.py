@@ -7,7 +7,7 @@ from typing import Any
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 from openpyxl.utils import get_column_letter
 
-from .common import FIRST_MONTH_COL, LAST_MONTH_COL, OPTIONS, Layout, array, formula, header, name, put, title, widths
+from .common import FIRST_MONTH_COL, LAST_MONTH_COL, OPTIONS, Layout, formula, header, name, put, title, widths
 from .styles import COUNT, DECIMAL, GENERAL, MONEY, MONEY_4DP
 
 METRICS = [
@@ -72,11 +72,16 @@ def build(wb: Any, layout: Layout) -> None:
         formula(ws, f"A{r}", f"=ROW()-ROW($A${r0})", "0")
         for j in range(len(REASON_FIELDS)):
             col = get_column_letter(2 + j)
-            formula(ws, f"{col}{r}", f"=BVB_REASON(assumptions,$A{r},{col}${r0})", GENERAL)
+            formula(ws, f"{col}{r}", f'=BVB_REASON(assumptions,$A{r},{col}${r0},"-")', GENERAL)
     rm = r0 + REASON_ROWS + 2
     put(ws, f"A{rm}", "Phased roadmap (the article's hybrid pattern)", "Section")
-    header(ws, rm + 1, ["Phase", "Layer", "Start month", "End month", "Status", "Actions"])
-    array(ws, f"A{rm + 2}:F{rm + 4}", "=BVB_ROADMAP(assumptions)", GENERAL)
+    header(ws, rm + 1, ["Phase", "layer", "start_month", "end_month", "status", "actions"])
+    for k in range(1, 4):
+        r = rm + 1 + k
+        formula(ws, f"A{r}", f"=ROW()-ROW($A${rm + 1})", "0")
+        for j in range(5):
+            col = get_column_letter(2 + j)
+            formula(ws, f"{col}{r}", f"=BVB_PHASE(assumptions,$A{r},{col}${rm + 1})", GENERAL)
     name(wb, "out_roadmap", f"Outputs!$A${rm + 2}:$F${rm + 4}")
     name(wb, "out_reasons", f"Outputs!$B${r0 + 1}:$D${r0 + REASON_ROWS}")
     layout.rows["outputs_last"] = rm + 4
@@ -96,6 +101,7 @@ def add_charts(wb: Any, layout: Layout) -> None:
         s = Series(Reference(calc, min_col=FIRST_MONTH_COL, max_col=LAST_MONTH_COL, min_row=r), title=option)
         line.series.append(s)
     line.set_categories(Reference(calc, min_col=FIRST_MONTH_COL, max_col=LAST_MONTH_COL, min_row=7))
+    line.x_axis.tickLblSkip = 6
     ws.add_chart(line, "I4")
 
     sens = wb["Sensitivity"]
