@@ -36,6 +36,13 @@ def build_workbook() -> Workbook:
     sensitivity.build(wb, layout)
     checks.build(wb, layout)
     outputs.add_charts(wb, layout)
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.gridLines = False
     conf = wb.create_sheet("xlwings.conf")
     widths(conf, {"A": 20, "B": 30})
     put(conf, "A1", "UDF Modules", "Label")

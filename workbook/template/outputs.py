@@ -23,6 +23,8 @@ METRICS = [
     ("Break-even volume against API", "requests/day", "breakeven_volume_vs_api", COUNT),
 ]
 REASON_ROWS = 20
+#: One colour per option in both charts: API, FINE-TUNE, TRAIN, PHASED.
+COLOURS = ("1F77B4", "D62728", "2CA02C", "9467BD")
 REASON_FIELDS = ["rule_id", "kind", "sentence"]
 
 
@@ -35,12 +37,12 @@ def build(wb: Any, layout: Layout) -> None:
     formula(ws, "C4", "=BVB_RECOMMEND(assumptions)")
     name(wb, "out_recommendation", "Outputs!$C$4")
     ws["C4"].font = ws["C4"].font.copy(size=14, bold=True)
-    put(ws, "A5", "Score per option", "Label")
-    put(ws, "B5", "points", "Unit")
+    put(ws, "A6", "Score per option", "Label")
+    put(ws, "B6", "points", "Unit")
     for i, option in enumerate(("API", "FINE-TUNE", "TRAIN")):
         col = get_column_letter(4 + i)
-        put(ws, f"{col}6", option, "Header")
-        formula(ws, f"{col}5", f"=BVB_SCORE(assumptions,{col}$6)", GENERAL)
+        put(ws, f"{col}5", option, "Header")
+        formula(ws, f"{col}6", f"=BVB_SCORE(assumptions,{col}$5)", GENERAL)
     put(ws, "A7", "Data moat litmus test", "Label")
     put(ws, "B7", "score / 4", "Unit")
     moat = "data_proprietary,data_growing,data_labeled,data_perishable"
@@ -58,7 +60,10 @@ def build(wb: Any, layout: Layout) -> None:
         for j in range(len(OPTIONS)):
             col = get_column_letter(4 + j)
             call = f"BVB_METRIC({col}$9,assumptions,$C{r})"
-            formula(ws, f"{col}{r}", f'=IF(ISNA({call}),"-",{call})', fmt)
+            if key == "meets_latency":  # as text: a cached TRUE/FALSE of an unknown function reads as #NAME? in LO
+                formula(ws, f"{col}{r}", f'=IF({call},"yes","no")', fmt)
+            else:
+                formula(ws, f"{col}{r}", f'=IF(ISNA({call}),"-",{call})', fmt)
             slug = OPTIONS[j].lower().replace("-", "_")
             name(wb, f"out_{key}_{slug}", f"Outputs!${col}${r}")
     layout.rows["metrics_first"] = 10
@@ -99,6 +104,8 @@ def add_charts(wb: Any, layout: Layout) -> None:
     for option in OPTIONS:
         r = layout.rows[f"cumulative:{option}"]
         s = Series(Reference(calc, min_col=FIRST_MONTH_COL, max_col=LAST_MONTH_COL, min_row=r), title=option)
+        s.graphicalProperties.line.solidFill = COLOURS[OPTIONS.index(option)]
+        s.smooth = False
         line.series.append(s)
     line.set_categories(Reference(calc, min_col=FIRST_MONTH_COL, max_col=LAST_MONTH_COL, min_row=7))
     line.x_axis.tickLblSkip = 6
@@ -108,7 +115,6 @@ def add_charts(wb: Any, layout: Layout) -> None:
     first, last = layout.rows["sens_volume_first"], layout.rows["sens_volume_last"]
     scatter = ScatterChart()
     scatter.title = "Annual cost against volume"
-    scatter.style = 13
     scatter.x_axis.title = "Requests per day"
     scatter.y_axis.title = "USD/year"
     scatter.height, scatter.width = 9, 18
@@ -117,5 +123,8 @@ def add_charts(wb: Any, layout: Layout) -> None:
         ys = Reference(sens, min_col=4 + j, min_row=first, max_row=last)
         s = Series(ys, xs, title=option)
         s.marker.symbol = "circle"
+        s.graphicalProperties.line.solidFill = COLOURS[j]
+        s.marker.graphicalProperties.solidFill = COLOURS[j]
+        s.marker.graphicalProperties.line.solidFill = COLOURS[j]
         scatter.series.append(s)
     ws.add_chart(scatter, "I24")
