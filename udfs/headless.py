@@ -266,6 +266,40 @@ def _fo_out(v: Any) -> Any:
     return v
 
 
+def excel_round(x: float, digits: float, mode: str = "ROUND_HALF_UP") -> float:
+    """Excel's ROUND / ROUNDUP / ROUNDDOWN: decimal rounding of the 15-significant-digit value.
+
+    Binary floats make ``1.005 * 100`` = 100.49999999999999, so a float-based ROUND gives 1.00 where Excel gives
+    1.01; Excel rounds the number as it displays it (15 significant digits), half away from zero.
+    """
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 80
+        q = decimal.Decimal(1).scaleb(-int(digits))
+        value = decimal.Decimal(format(float(x), ".15g")).quantize(q, rounding=getattr(decimal, mode))
+    return float(value)
+
+
+def _fix_formulas_divergences(table: Any) -> None:
+    """Correct, once, the divergences of formulas 1.3.4 from Excel that matter to finance (tested against
+    LibreOffice): ROUND/ROUNDUP/ROUNDDOWN of decimal halves, and number literals with an unsigned exponent
+    (``1E6``), which its parser rejects."""
+    import functools
+
+    import regex
+    from formulas.functions import wrap_ufunc
+    from formulas.tokens import operand
+
+    table["ROUND"] = wrap_ufunc(excel_round)
+    table["ROUNDUP"] = wrap_ufunc(functools.partial(excel_round, mode="ROUND_UP"))
+    table["ROUNDDOWN"] = wrap_ufunc(functools.partial(excel_round, mode="ROUND_DOWN"))
+    pattern = operand.Number._re.pattern
+    if "(?>E[+-][0-9]+)?" in pattern:
+        operand.Number._re = regex.compile(pattern.replace("(?>E[+-][0-9]+)?", "(?>E[+-]?[0-9]+)?"),
+                                           operand.Number._re.flags)
+
+
 def register_formulas() -> CallLog:
     """Register every BVB function, under every spelling, in formulas' process-wide function table."""
     global _FORMULAS_REGISTERED
@@ -273,6 +307,7 @@ def register_formulas() -> CallLog:
         import formulas
 
         table = formulas.get_functions()
+        _fix_formulas_divergences(table)
         for name, fn in REGISTRY.items():
             def function(*args: Any, _name: str = name) -> Any:
                 return _fo_out(_FORMULAS_LOG.call(_name, [_fo_in(a) for a in args]))

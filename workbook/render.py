@@ -10,18 +10,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .libreoffice import convert, soffice
 from .xlsx import M, Package, WorkbookFileError, to_bytes, write_package
-
-
-def soffice() -> str | None:
-    """The LibreOffice executable, if installed."""
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90, timeout: float = 180) -> Path:
     """Render ``sheet`` of ``book`` to ``png`` (first page); returns the PNG path. Needs soffice and pdftoppm."""
-    exe = soffice()
-    if exe is None or shutil.which("pdftoppm") is None:
+    if soffice() is None or shutil.which("pdftoppm") is None:
         raise WorkbookFileError("rendering needs LibreOffice (soffice) and pdftoppm (poppler-utils)")
     png = Path(png)
     with tempfile.TemporaryDirectory() as tmp:
@@ -41,10 +36,7 @@ def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90
                 view.set("activeTab", str(active))
                 view.set("firstSheet", str(active))
             write_package(pkg, only, {"xl/workbook.xml": to_bytes(root)})
-        profile = tmpdir / "profile"
-        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-               "--outdir", str(tmpdir), str(only)]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
+        convert([only], "pdf", tmpdir, recalc=False, timeout=timeout)
         pdf = tmpdir / "sheet.pdf"
         if not pdf.exists():
             raise WorkbookFileError("LibreOffice did not produce a PDF")

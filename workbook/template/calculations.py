@@ -71,7 +71,7 @@ def build(wb: Any, layout: Layout) -> None:
     _row_formula(ws, 8, "=IF({c}$7<=horizon_months,1,0)", "0")
     put(ws, "A9", "Discount factor (end of month)", "Label")
     put(ws, "C9", "factor", "Unit")
-    _row_formula(ws, 9, "=(1+discount_rate_per_year)^(-{c}$7/12)", "0.0000")
+    _row_formula(ws, 9, "=(1+discount_rate_per_year)^(-1*{c}$7/12)", "0.0000")
     put(ws, "A10", "Requests per day", "Label")
     put(ws, "C10", "requests/day", "Unit")
     _row_formula(ws, 10, "=rpd_effective*(1+monthly_growth_rate)^({c}$7-1)", COUNT)
@@ -84,20 +84,20 @@ def build(wb: Any, layout: Layout) -> None:
         row += 1
         first = row
         for key, meaning in LINE_ITEMS.items():
-            put(ws, f"A{row}", meaning, "Label")
+            put(ws, f"A{row}", f"{option}: {meaning}", "Label")
             put(ws, f"B{row}", key, "Unit")
             put(ws, f"C{row}", "USD/month", "Unit")
             formula(ws, f"{TOTAL_COL}{row}", _horizon_total(row), MONEY)
             _row_formula(ws, row, f"=BVB_LINE_ITEM($A${head},assumptions,$B{row},{{c}}$7)", MONEY)
             row += 1
         last = row - 1
-        put(ws, f"A{row}", "Total", "Label")
+        put(ws, f"A{row}", f"{option}: total", "Label")
         put(ws, f"C{row}", "USD/month", "Unit")
         formula(ws, f"{TOTAL_COL}{row}", _horizon_total(row), MONEY)
         _row_formula(ws, row, f"=SUM({{c}}{first}:{{c}}{last})", MONEY)
         layout.rows[f"total:{option}"] = row
         row += 1
-        put(ws, f"A{row}", "Cumulative cost (whole timeline)", "Label")
+        put(ws, f"A{row}", f"{option}: cumulative cost (whole timeline)", "Label")
         put(ws, f"C{row}", "USD", "Unit")
         _row_formula(ws, row, f"=SUM(${FIRST_MONTH}{row - 1}:{{c}}{row - 1})", MONEY)
         layout.rows[f"cumulative:{option}"] = row
