@@ -58,8 +58,7 @@ def build(wb: Any, layout: Layout) -> None:
     formula(ws, f"B{r}", '=BVB_BREAKEVEN_VOLUME(assumptions,"API","FINE-TUNE")', MONEY)
     formula(ws, f"C{r}", f'=IF(ISNA(B{r}),0,BVB_SENSITIVITY("API",assumptions,"requests_per_day",B{r})'
                          f'-BVB_SENSITIVITY("FINE-TUNE",assumptions,"requests_per_day",B{r}))', MONEY)
-    formula(ws, f"D{r}", f'=IF(ISNA(B{r}),0,IF(ABS(C{r})<=check_tolerance*MAX(1,BVB_ANNUAL_COST("API",'
-                         'assumptions)),0,1))', GENERAL)
+    formula(ws, f"D{r}", f"=IF(ABS(C{r})<=check_tolerance*MAX(1,B5),0,1)", GENERAL)
     r += 1
     sanity = [
         ("Shares are within [0, 1] and utilizations above 0",

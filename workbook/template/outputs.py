@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .common import FIRST_MONTH_COL, LAST_MONTH_COL, OPTIONS, Layout, formula, header, name, put, title, widths
@@ -36,7 +37,7 @@ def build(wb: Any, layout: Layout) -> None:
     put(ws, "A4", "Recommended layer", "Section")
     formula(ws, "C4", "=BVB_RECOMMEND(assumptions)")
     name(wb, "out_recommendation", "Outputs!$C$4")
-    ws["C4"].font = ws["C4"].font.copy(size=14, bold=True)
+    ws["C4"].font = Font(name="Calibri", size=14, bold=True, color="008000")
     put(ws, "A6", "Score per option", "Label")
     put(ws, "B6", "points", "Unit")
     for i, option in enumerate(("API", "FINE-TUNE", "TRAIN")):
