@@ -16,7 +16,6 @@ from buildbuy.engine import read_scenarios
 from buildbuy.workbook.cli import main
 from buildbuy.workbook.fill import fill
 from buildbuy.workbook.recalc import recalc
-from buildbuy.workbook.xlsx import WorkbookFileError
 
 from .test_cli import EXAMPLES
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, spelling_table
+from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, called_functions, spelling_table
 
 from .xlsx import Package, cells_in, sheet_formula_cells
 
@@ -185,6 +185,35 @@ def _unknown_by_evaluation(path: str | Path, cells: list[Any]) -> list[LintFindi
 
 def _circular(cells: list[Any], names: list[tuple[str, str, str | None]]) -> list[LintFinding]:
     """Cells on a reference cycle (ranges up to 20,000 cells are expanded; defined names are followed)."""
+    return [LintFinding(s, r, "CIRCULAR-REFERENCE", "the cell is on a circular reference")
+            for s, r in sorted(_on_cycles(_graph(cells, names)))]
+
+
+def bvb_dependent_cells(path: str | Path) -> set[tuple[str, str]]:
+    """Formula cells that call a BVB function or depend on one (another application cannot compute them)."""
+    with Package(path) as pkg:
+        cells = []
+        for sheet in pkg.sheets():
+            cells.extend(sheet_formula_cells(pkg.xml(sheet.part), sheet.name))
+        names = pkg.defined_names()
+    graph = _graph(cells, names)
+    users: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for node, deps in graph.items():
+        for d in deps:
+            users.setdefault(d, []).append(node)
+    todo = [(c.sheet, c.ref) for c in cells if called_functions(c.formula)]
+    seen = set(todo)
+    while todo:
+        node = todo.pop()
+        for user in users.get(node, ()):
+            if user not in seen:
+                seen.add(user)
+                todo.append(user)
+    return seen
+
+
+def _graph(cells: list[Any], names: list[tuple[str, str, str | None]]) -> dict[tuple[str, str], list[Any]]:
+    """Formula cell -> the formula cells it reads (directly, through ranges or defined names)."""
     name_refs: dict[str, list[tuple[str, str]]] = {}
     for n, text, local in names:
         if local is None:
@@ -197,8 +226,7 @@ def _circular(cells: list[Any], names: list[tuple[str, str, str | None]]) -> lis
         for tok in _NAME_TOKEN.findall(bare):
             deps += name_refs.get(tok.upper(), [])
         graph[(c.sheet, c.ref)] = [d for d in deps if d in formula_at]
-    return [LintFinding(s, r, "CIRCULAR-REFERENCE", "the cell is on a circular reference")
-            for s, r in sorted(_on_cycles(graph))]
+    return graph
 
 
 def _refs(text: str, sheet: str) -> list[tuple[str, str]]:
