@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +127,15 @@ def _split(ref: str) -> tuple[int, int]:
     m = _REF.fullmatch(ref)
     if not m:
         raise ValueError(f"not a cell reference: {ref!r}")
+    return int(m.group(2)), _col_number(m.group(1))
+
+
+@lru_cache(maxsize=20_000)
+def _col_number(letters: str) -> int:
     col = 0
-    for ch in m.group(1):
+    for ch in letters:
         col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    return col
 
 
 def _letter(col: int) -> str:
@@ -207,31 +213,66 @@ def _evaluate_formualizer(path: Path, cells: list[FormulaCell], data: bytes | No
     return Evaluation("formualizer", values, log.messages, spills)
 
 
+_MAY_SPILL = re.compile(r"[:{]|[A-Za-z_][\w.]*\s*\(|^=\s*[A-Za-z_][\w.]*\s*$")
+
+
 def read_formualizer(wb: Any, cells: list[FormulaCell], spills: dict[Cell, str] | None = None
                      ) -> dict[Cell, Any]:
-    values: dict[Cell, Any] = {}
+    """Values of the formula cells (and of what they spill into), read in bulk per sheet."""
+    import formualizer as fz
+
+    bounds: dict[str, list[int]] = {}
+    plan: list[tuple[FormulaCell, Any, set[str] | None]] = []
     for fc in cells:
-        targets = [fc.ref]
-        spill = wb.inspect_cell(f"'{fc.sheet}'!{fc.ref}").cell.to_dict().get("spill") or {}
-        extent = spill.get("extent") if spill.get("kind") == "Anchor" else None
+        located: Any
         spilled: set[str] | None = None
-        if extent:
-            area = extent.split("!")[-1].replace("$", "")
-            targets = _cells_of(area)
-            spilled = set(targets)
-            if not fc.array_ref and spills is not None and len(targets) > 1:
-                spills[(fc.sheet, fc.ref)] = area
-        if fc.array_ref:
-            # Excel's legacy array semantics: the declared range is the result; cells past a smaller result
-            # show #N/A.
-            targets = _cells_of(fc.array_ref)
-        for ref in targets:
-            r, c = _split(ref)
+        if fc.array_ref or _MAY_SPILL.search(fc.formula):
+            targets = [fc.ref]
+            spill = wb.inspect_cell(f"'{fc.sheet}'!{fc.ref}").cell.to_dict().get("spill") or {}
+            extent = spill.get("extent") if spill.get("kind") == "Anchor" else None
+            if extent:
+                area = extent.split("!")[-1].replace("$", "")
+                targets = _cells_of(area)
+                spilled = set(targets)
+                if not fc.array_ref and spills is not None and len(targets) > 1:
+                    spills[(fc.sheet, fc.ref)] = area
+            if fc.array_ref:
+                # Excel's legacy array semantics: the declared range is the result; cells past a smaller result
+                # show #N/A.
+                targets = _cells_of(fc.array_ref)
+            located = [(t, *_split(t)) for t in targets]
+        else:
+            located = ((fc.ref, *_split(fc.ref)),)
+        plan.append((fc, located, spilled))
+        b = bounds.get(fc.sheet)
+        for _, r, c in located:
+            if b is None:
+                b = bounds[fc.sheet] = [r, r, c, c]
+            else:
+                if r < b[0]:
+                    b[0] = r
+                elif r > b[1]:
+                    b[1] = r
+                if c < b[2]:
+                    b[2] = c
+                elif c > b[3]:
+                    b[3] = c
+    grids = {sheet: (r1, c1, wb.sheet(sheet).get_values(fz.RangeAddress(sheet, r1, c1, r2, c2)))
+             for sheet, (r1, r2, c1, c2) in bounds.items()}
+    values: dict[Cell, Any] = {}
+    for fc, targets, spilled in plan:
+        r1, c1, grid = grids[fc.sheet]
+        for ref, r, c in targets:
             if fc.array_ref and spilled is not None and ref not in spilled:
                 values[(fc.sheet, ref)] = XlError("#N/A")
-            else:
-                values[(fc.sheet, ref)] = formualizer_value(wb.get_value(fc.sheet, r, c))
+                continue
+            row = grid[r - r1] if r - r1 < len(grid) else []
+            v = row[c - c1] if c - c1 < len(row) else None
+            values[(fc.sheet, ref)] = v if type(v) in _PLAIN_OUT else formualizer_value(v)
     return values
+
+
+_PLAIN_OUT = (float, str, bool, type(None))
 
 
 # ------------------------------------------------------------------------------------------- formulas
