@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,8 @@ class CallLog:
         self._lock = threading.Lock()
         self.messages: dict[str, list[str]] = {}
 
-    def call(self, name: str, args: Iterable[Any]) -> Any:
-        result = invoke(name, *args)
+    def call(self, name: str, args: Iterable[Any], errors_checked: bool = False) -> Any:
+        result = invoke(name, *args, errors_checked=errors_checked)
         if isinstance(result, XlError) and result.message:
             with self._lock:
                 seen = self.messages.setdefault(name, [])
@@ -161,6 +161,37 @@ _FZ_KIND_TO_CODE = {"DIV": "#DIV/0!", "NA": "#N/A", "NUM": "#NUM!", "VALUE": "#V
                     "REF": "#REF!", "NULL": "#NULL!", "SPILL": "#SPILL!", "CALC": "#CALC!"}
 
 
+def _fz_args(args: tuple[Any, ...]) -> tuple[list[Any], XlError | None]:
+    """Arguments from formualizer in the common model, and the first error value among them (one pass)."""
+    out: list[Any] = []
+    first: XlError | None = None
+    for a in args:
+        kind = type(a)
+        if kind is list:
+            rows = []
+            for row in a:
+                if type(row) is list:
+                    if dict in map(type, row) or list in map(type, row):
+                        row = [_fz_in(c) for c in row]
+                        if first is None:
+                            first = next((c for c in row if type(c) is XlError), None)
+                    rows.append(row)
+                else:
+                    row = _fz_in(row)
+                    if first is None and type(row) is XlError:
+                        first = row
+                    rows.append(row)
+            out.append(rows)
+        elif kind is dict:
+            v = _fz_in(a)
+            if first is None and type(v) is XlError:
+                first = v
+            out.append(v)
+        else:
+            out.append(a)
+    return out, first
+
+
 def _fz_in(v: Any) -> Any:
     kind = type(v)
     if kind is dict:
@@ -196,7 +227,10 @@ def register_formualizer(wb: Any, log: CallLog) -> None:
     """Register every BVB function, under every spelling, in one formualizer workbook."""
     for name, fn in REGISTRY.items():
         def callback(*args: Any, _name: str = name) -> Any:
-            return _fz_out(log.call(_name, [_fz_in(a) for a in args]))
+            values, error = _fz_args(args)
+            if error is not None:
+                return _fz_out(error)
+            return _fz_out(log.call(_name, values, errors_checked=True))
         for spelling in fn.spellings():
             wb.register_function(spelling, callback, min_args=fn.min_args, max_args=len(fn.args))
 

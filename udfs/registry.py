@@ -92,18 +92,20 @@ def udf(name: str, summary: str, returns: str, *args: Arg, spills: bool = False)
     return register
 
 
-def invoke(name: str, *values: Any) -> Any:
+def invoke(name: str, *values: Any, errors_checked: bool = False) -> Any:
     """Call ``name`` with values in the common model; returns a result in it (errors as :class:`XlError`).
 
     An error value among the arguments propagates as that error (like Excel's own functions); an engine
     error becomes its typed Excel error with the engine's message; anything unexpected becomes ``#VALUE!``
-    with the exception's text, never a traceback.
+    with the exception's text, never a traceback. ``errors_checked=True`` tells it the adapter already looked
+    for error values while converting the arguments.
     """
     fn = REGISTRY[name]
-    for v in values:
-        err = first_error(v)
-        if err is not None:
-            return err
+    if not errors_checked:
+        for v in values:
+            err = first_error(v)
+            if err is not None:
+                return err
     if len(values) > len(fn.args):
         return XlError("#VALUE!", f"{name} takes at most {len(fn.args)} arguments, got {len(values)}")
     padded = list(values) + [None] * (len(fn.args) - len(values))
