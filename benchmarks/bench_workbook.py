@@ -119,7 +119,6 @@ def scale_book(path: Path, rows: int, months: int = 99) -> int:
     for r in range(2, rows + 2):
         line = [f"line {r}", 1000 + r, 0.01]
         for m in range(months):
-            col = get_column_letter(4 + m)
             prev = "B" if m == 0 else get_column_letter(3 + m)
             if m == 0 and r % 10 == 0:
                 line.append(f"=BVB_API_COST($B{r},400,100,10,10)/12")
