@@ -7,7 +7,6 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 #: Months of the template's timeline (columns D ..): the largest horizon the template can show.
@@ -49,18 +48,6 @@ def formula(ws: Worksheet, ref: str, text: str, fmt: str | None = None) -> None:
     """A formula cell: green Link style when it reads another sheet or a defined name, black Calc otherwise."""
     style = "Link" if ("!" in text or _uses_name(text)) else "Calc"
     put(ws, ref, text, style, fmt)
-
-
-def array(ws: Worksheet, area: str, text: str, fmt: str | None = None) -> None:
-    """A (legacy) array formula over ``area``, so every backend and Excel fills the whole block."""
-    anchor = area.split(":")[0]
-    ws[anchor] = ArrayFormula(area, text)
-    style = "Link" if ("!" in text or _uses_name(text)) else "Calc"
-    for row in ws[area]:
-        for cell in row:
-            cell.style = style
-            if fmt:
-                cell.number_format = fmt
 
 
 def _uses_name(text: str) -> bool:
