@@ -167,6 +167,15 @@ def _summary(option: str, key: tuple) -> dict[str, Any]:
     return option_summary(option, _resolved(key))
 
 
+def clear_caches() -> None:
+    """Forget every cached scenario (benchmarks use it to time cold calls)."""
+    from .conventions import _ASSUMPTIONS_CACHE
+
+    for cached in (_resolved, _recommendation, _summary, _line_items):
+        cached.cache_clear()
+    _ASSUMPTIONS_CACHE.clear()
+
+
 def _rec(assumptions: dict[str, Any]) -> Any:
     _scenario(assumptions)
     return _recommendation(_key(assumptions))
