@@ -12,13 +12,14 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .conventions import ERROR_CODES, XlError
+from .refs import cells_in as _cells_of
+from .refs import split_ref as _split
 from .registry import REGISTRY, invoke
 
 BACKENDS = ("formualizer", "formulas")
@@ -122,38 +123,6 @@ def evaluate(path: str | Path, backend: str = DEFAULT_BACKEND, cells: list[Formu
     return _evaluate_formulas(Path(path), cells)
 
 
-def _split(ref: str) -> tuple[int, int]:
-    """'B12' -> (12, 2)."""
-    m = _REF.fullmatch(ref)
-    if not m:
-        raise ValueError(f"not a cell reference: {ref!r}")
-    return int(m.group(2)), _col_number(m.group(1))
-
-
-@lru_cache(maxsize=20_000)
-def _col_number(letters: str) -> int:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return col
-
-
-def _letter(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def _cells_of(area: str) -> list[str]:
-    a, _, b = area.replace("$", "").partition(":")
-    r1, c1 = _split(a)
-    r2, c2 = _split(b or a)
-    return [f"{_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-
-
-_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 
 
 # ------------------------------------------------------------------------------------------- formualizer

@@ -395,16 +395,19 @@ def bvb_score(assumptions, option):
     return scores[key]
 
 
+MOAT_ARGS = (Arg("data_proprietary", "TRUE/FALSE: not scraped from the public web", "bool"),
+             Arg("data_growing", "TRUE/FALSE: usage keeps adding data", "bool"),
+             Arg("data_labeled", "TRUE/FALSE: expert-annotated", "bool"),
+             Arg("data_perishable", "TRUE/FALSE: loses value quickly", "bool"))
+
+
 @udf("BVB_MOAT_SCORE", "The data-moat litmus score: proprietary, growing, labeled, fresh (out of 4).",
-     "points, 0-4", Arg("data_proprietary", "TRUE/FALSE", "bool"), Arg("data_growing", "TRUE/FALSE", "bool"),
-     Arg("data_labeled", "TRUE/FALSE", "bool"), Arg("data_perishable", "TRUE/FALSE", "bool"))
+     "points, 0-4", *MOAT_ARGS)
 def bvb_moat_score(data_proprietary, data_growing, data_labeled, data_perishable):
     return _moat(data_proprietary, data_growing, data_labeled, data_perishable).score
 
 
-@udf("BVB_MOAT_VERDICT", "The data-moat verdict: none, weak, moderate or deep.", "text",
-     Arg("data_proprietary", "TRUE/FALSE", "bool"), Arg("data_growing", "TRUE/FALSE", "bool"),
-     Arg("data_labeled", "TRUE/FALSE", "bool"), Arg("data_perishable", "TRUE/FALSE", "bool"))
+@udf("BVB_MOAT_VERDICT", "The data-moat verdict: none, weak, moderate or deep.", "text", *MOAT_ARGS)
 def bvb_moat_verdict(data_proprietary, data_growing, data_labeled, data_perishable):
     return _moat(data_proprietary, data_growing, data_labeled, data_perishable).verdict
 

@@ -74,7 +74,7 @@ def sheet_values(book: str | Path, *, recalc: bool = False) -> dict[str, list[li
 
 def cell(values: dict[str, list[list[str]]], sheet: str, ref: str) -> str:
     """One cell of :func:`sheet_values` ('' when outside the exported area)."""
-    from .xlsx import split_ref
+    from buildbuy.udfs.refs import split_ref
 
     row, col = split_ref(ref)
     rows = values.get(sheet, [])

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, called_functions, spelling_table
+from buildbuy.udfs.refs import cells_in
 
-from .xlsx import Package, cells_in, sheet_formula_cells
+from .xlsx import Package, sheet_formula_cells
 
 
 @dataclass(frozen=True)
@@ -58,43 +59,39 @@ def _functions(bare: str) -> list[str]:
     return out
 
 
+def _call_args(bare: str, start: int) -> list[str]:
+    """The top-level arguments of the call whose "(" ends just before ``start`` (text, stripped)."""
+    depth, i, args, current = 1, start, [], []
+    while i < len(bare) and depth:
+        ch = bare[i]
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+        if depth == 1 and ch == ",":
+            args.append("".join(current).strip())
+            current = []
+        elif depth:
+            current.append(ch)
+        i += 1
+    args.append("".join(current).strip())
+    return args
+
+
 def _let_bindings(bare: str) -> int:
     """Largest number of name bindings in a LET call of the formula."""
-    most = 0
-    for m in re.finditer(r"(?:_xlfn\.)?LET\s*\(", bare, re.IGNORECASE):
-        depth, args, i = 1, 1, m.end()
-        while i < len(bare) and depth:
-            ch = bare[i]
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            elif ch == "," and depth == 1:
-                args += 1
-            i += 1
-        most = max(most, (args - 1) // 2)
-    return most
+    calls = re.finditer(r"(?:_xlfn\.)?LET\s*\(", bare, re.IGNORECASE)
+    return max(((len(_call_args(bare, m.end())) - 1) // 2 for m in calls), default=0)
 
 
 def _omitted_bvb_args(bare: str) -> list[str]:
+    """BVB functions called with an empty argument before a later one (``F(1,,3)``)."""
     table = spelling_table()
     found = []
     for m in _FUNC.finditer(bare):
-        if m.group(1).upper() not in table:
-            continue
-        depth, i, prev = 1, m.end(), "("
-        while i < len(bare) and depth:
-            ch = bare[i]
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            elif ch == "," and depth == 1 and prev in "(,":
-                found.append(table[m.group(1).upper()])
-                break
-            if not ch.isspace():
-                prev = ch
-            i += 1
+        name = table.get(m.group(1).upper())
+        if name and "" in _call_args(bare, m.end())[:-1]:
+            found.append(name)
     return found
 
 

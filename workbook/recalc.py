@@ -17,11 +17,11 @@ from typing import Any
 from buildbuy.udfs.conventions import XlError
 from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, Evaluation, called_functions
 from buildbuy.udfs.headless import FormulaCell as HeadlessCell
+from buildbuy.udfs.refs import cells_in
 
 from .xlsx import (
     Package,
     WorkbookFileError,
-    cells_in,
     clear_values,
     set_cells,
     sheet_formula_cells,

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from lxml import etree
 
 from buildbuy.engine.errors import BuildBuyError
+from buildbuy.udfs.refs import split_ref
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -163,37 +163,6 @@ class Package:
 
 
 # ----------------------------------------------------------------------------------------------- cells
-_REF_RE = re.compile(r"^([A-Z]{1,3})(\d+)$")
-
-
-def split_ref(ref: str) -> tuple[int, int]:
-    """'B12' -> (12, 2)."""
-    m = _REF_RE.match(ref)
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
-def col_letter(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def cells_in(area: str) -> Iterator[str]:
-    a, _, b = area.replace("$", "").partition(":")
-    r1, c1 = split_ref(a)
-    r2, c2 = split_ref(b or a)
-    for r in range(r1, r2 + 1):
-        for c in range(c1, c2 + 1):
-            yield f"{col_letter(c)}{r}"
-
-
 @dataclass
 class FormulaCell:
     sheet: str
