@@ -41,7 +41,8 @@ def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90
         if not pdf.exists():
             raise WorkbookFileError("LibreOffice did not produce a PDF")
         stem = tmpdir / "page"
-        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", str(pdf), str(stem)],
+        crop = _content_box(pdf, dpi, timeout)
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", *crop, str(pdf), str(stem)],
                        check=True, capture_output=True, timeout=timeout)
         pages = sorted(tmpdir.glob("page*.png"))
         if not pages:
@@ -49,3 +50,25 @@ def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90
         png.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(pages[0], png)
     return png
+
+
+def _content_box(pdf: Path, dpi: int, timeout: float) -> list[str]:
+    """pdftoppm crop options around the text on page 1 (charts carry titles and axis labels), with a margin."""
+    import re
+
+    if shutil.which("pdftotext") is None:
+        return []
+    out = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"], capture_output=True,
+                         text=True, timeout=timeout).stdout
+    boxes = [tuple(float(v) for v in m) for m in re.findall(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', out)]
+    if not boxes:
+        return []
+    scale = dpi / 72.0
+    margin = 14
+    x0 = max(0.0, min(b[0] for b in boxes) - margin)
+    y0 = max(0.0, min(b[1] for b in boxes) - margin)
+    x1 = max(b[2] for b in boxes) + margin
+    y1 = max(b[3] for b in boxes) + margin
+    return ["-x", str(int(x0 * scale)), "-y", str(int(y0 * scale)), "-W", str(int((x1 - x0) * scale)),
+            "-H", str(int((y1 - y0) * scale))]

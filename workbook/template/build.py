@@ -40,7 +40,7 @@ def build_workbook() -> Workbook:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+        ws.page_setup.fitToHeight = 1 if ws.title in ("Outputs", "Cover", "Checks") else 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
     conf = wb.create_sheet("xlwings.conf")

@@ -110,7 +110,9 @@ def add_charts(wb: Any, layout: Layout) -> None:
         line.series.append(s)
     line.set_categories(Reference(calc, min_col=FIRST_MONTH_COL, max_col=LAST_MONTH_COL, min_row=7))
     line.x_axis.tickLblSkip = 6
-    ws.add_chart(line, "I4")
+    below = layout.rows["outputs_last"] + 3
+    put(ws, f"A{below - 1}", "Charts", "Section")
+    ws.add_chart(line, f"A{below}")
 
     sens = wb["Sensitivity"]
     first, last = layout.rows["sens_volume_first"], layout.rows["sens_volume_last"]
@@ -128,4 +130,4 @@ def add_charts(wb: Any, layout: Layout) -> None:
         s.marker.graphicalProperties.solidFill = COLOURS[j]
         s.marker.graphicalProperties.line.solidFill = COLOURS[j]
         scatter.series.append(s)
-    ws.add_chart(scatter, "I24")
+    ws.add_chart(scatter, f"E{layout.rows['outputs_last'] + 3}")
