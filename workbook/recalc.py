@@ -26,6 +26,7 @@ from .xlsx import (
     set_cells,
     sheet_formula_cells,
     to_bytes,
+    write_cached,
     write_package,
 )
 
@@ -143,27 +144,30 @@ def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = N
 
 def _apply(roots: dict[str, Any], cells: list[Any], ev: Evaluation) -> tuple[dict[str, Any], int, list[str]]:
     by_sheet: dict[str, dict[str, Any]] = {}
+    touched: set[str] = set()
+    written = 0
     notes: list[str] = []
     for c in cells:
-        targets = list(cells_in(c.array_ref)) if c.array_ref else [c.ref]
-        values = by_sheet.setdefault(c.sheet, {})
-        for ref in targets:
-            if (c.sheet, ref) in ev.values:
-                values[ref] = _storable(ev.values[(c.sheet, ref)])
+        if c.array_ref:
+            values = by_sheet.setdefault(c.sheet, {})
+            for ref in cells_in(c.array_ref):
+                if (c.sheet, ref) in ev.values:
+                    values[ref] = _storable(ev.values[(c.sheet, ref)])
+        elif (c.sheet, c.ref) in ev.values:
+            write_cached(c.element, _storable(ev.values[(c.sheet, c.ref)]))
+            touched.add(c.sheet)
+            written += 1
         if not c.array_ref and (c.sheet, c.ref) in ev.spills:
-            for ref in cells_in(ev.spills[(c.sheet, c.ref)]):
-                if ref != c.ref:
-                    values.pop(ref, None)
             notes.append(f"{c.sheet}!{c.ref} spills over {ev.spills[(c.sheet, c.ref)]} in {ev.backend}, but the "
                          f"file declares no array range there: only the first value was written")
     replaced = {}
-    written = 0
     for part, (sheet, root) in roots.items():
         values = by_sheet.get(sheet)
         if values:
             set_cells(root, values)
-            replaced[part] = root
             written += len(values)
+        if values or sheet in touched:
+            replaced[part] = root
     return replaced, written, notes
 
 

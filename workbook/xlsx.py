@@ -14,7 +14,7 @@ import posixpath
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,7 @@ class FormulaCell:
     formula: str  # with a leading "=" (shared-formula children translated from their anchor)
     array_ref: str | None = None  # legacy or dynamic array range, anchor included
     shared: bool = False
+    element: Any = field(default=None, repr=False, compare=False)  # the <c> element, for writing its value
 
 
 def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
@@ -190,11 +191,11 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
 
                 origin, anchor_text = anchors[si]
                 text = Translator("=" + anchor_text, origin=origin).translate_formula(ref)[1:]
-            out.append(FormulaCell(sheet, ref, "=" + text, None, True))
+            out.append(FormulaCell(sheet, ref, "=" + text, None, True, c))
         elif kind == "array":
-            out.append(FormulaCell(sheet, ref, "=" + text, f.get("ref") or ref))
+            out.append(FormulaCell(sheet, ref, "=" + text, f.get("ref") or ref, False, c))
         else:
-            out.append(FormulaCell(sheet, ref, "=" + text))
+            out.append(FormulaCell(sheet, ref, "=" + text, None, False, c))
     return out
 
 
@@ -259,6 +260,11 @@ def _insert_sorted(parent: etree._Element, child: etree._Element, key: int, key_
 
 
 _V, _IS, _F, _EXT = f"{M}v", f"{M}is", f"{M}f", f"{M}extLst"
+
+
+def write_cached(cell: etree._Element, value: Any) -> None:
+    """Store a formula's result in its own ``<c>`` element (formula kept)."""
+    _write(cell, value, False)
 
 
 def _write(cell: etree._Element, value: Any, as_input: bool) -> None:
