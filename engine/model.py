@@ -46,6 +46,16 @@ LINE_ITEMS = {
 }
 
 
+#: The line items each option can have; the others are zero by construction (an API-only plan has no GPUs,
+#: a fine-tune no pre-training, a pre-training program no separate fine-tune run).
+OPTION_LINE_ITEMS = {
+    "API": ("api_usage",),
+    "FINE-TUNE": tuple(k for k in LINE_ITEMS if k not in ("training_compute", "training_data")),
+    "TRAIN": tuple(k for k in LINE_ITEMS if k != "finetune_and_labeling"),
+    "PHASED": tuple(LINE_ITEMS),
+}
+
+
 def normalize_option(option: Any) -> str:
     """``'fine-tune'``, ``'Fine tune'``, ``'FINETUNE'`` ... -> ``'FINE-TUNE'``; raises InputError otherwise."""
     if isinstance(option, str):

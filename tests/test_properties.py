@@ -25,6 +25,19 @@ def test_costs_are_non_negative(raw):
         assert model.annual_cost(o, a) >= 0
 
 
+@settings(max_examples=100, deadline=None)
+@given(scenarios(), st.booleans(), st.integers(0, 24), st.integers(0, 36))
+def test_line_items_outside_an_options_list_are_always_zero(raw, train_ok, p2, p3_after):
+    # The template shows only OPTION_LINE_ITEMS; the rest must be zero whatever the inputs (PHASED shows all).
+    a = resolve(dict(raw, phase2_start_month=p2, phase3_start_month=p2 + p3_after,
+                     corpus_tokens=2e11 if train_ok else 0, building_platform=train_ok,
+                     domain_well_served=not train_ok, available_budget_usd=6e6, training_months=12))
+    for o in OPTS:
+        for name, item in model.line_items(o, a).items():
+            if name not in model.OPTION_LINE_ITEMS[o]:
+                assert not np.any(item), (o, name)
+
+
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), st.floats(min_value=1.0, max_value=10.0))
 def test_costs_monotone_in_volume(raw, factor):

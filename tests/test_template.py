@@ -92,7 +92,11 @@ def test_rule6_one_formula_per_row_across_the_timeline(wb):
             expected = Translator(first.value, origin=first.coordinate).translate_formula(cell.coordinate)
             assert cell.value == expected, (cell.coordinate, cell.value, expected)
         checked += 1
-    assert checked >= 4 * 12
+    # the month header, horizon flag, discount factor and volume rows, then per option its line items, the
+    # total and the cumulative cost
+    from buildbuy.engine.model import OPTION_LINE_ITEMS
+
+    assert checked == 4 + sum(len(items) + 2 for items in OPTION_LINE_ITEMS.values())
 
 
 def test_rule8_frozen_panes(wb):

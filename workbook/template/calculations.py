@@ -11,7 +11,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from buildbuy.engine.model import LINE_ITEMS
+from buildbuy.engine.model import LINE_ITEMS, OPTION_LINE_ITEMS
 
 from .common import (
     FIRST_MONTH,
@@ -83,7 +83,8 @@ def build(wb: Any, layout: Layout) -> None:
         head = row
         row += 1
         first = row
-        for key, meaning in LINE_ITEMS.items():
+        for key in OPTION_LINE_ITEMS[option]:
+            meaning = LINE_ITEMS[key]
             put(ws, f"A{row}", f"{option}: {meaning}", "Label")
             put(ws, f"B{row}", key, "Unit")
             put(ws, f"C{row}", "USD/month", "Unit")
