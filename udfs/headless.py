@@ -34,6 +34,8 @@ class FormulaCell:
     ref: str  # "A1"
     formula: str  # with the leading "="
     array_ref: str | None = None  # "A1:A36" for a legacy array (CSE) formula
+    shared: bool = False  # a shared-formula cell (its text translated from the anchor's)
+    element: Any = field(default=None, repr=False, compare=False)  # a writer's handle on the cell
 
 
 @dataclass

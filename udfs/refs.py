@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-
-_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 
 
 @lru_cache(maxsize=20_000)
@@ -16,12 +13,16 @@ def _col_number(letters: str) -> int:
     return col
 
 
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def split_ref(ref: str) -> tuple[int, int]:
     """'B12' -> (12, 2)."""
-    m = _REF.fullmatch(ref)
-    if not m:
+    digits = ref.lstrip(_LETTERS)
+    letters = ref[: len(ref) - len(digits)]
+    if not (0 < len(letters) <= 3 and digits.isdigit() and digits[0] != "0"):
         raise ValueError(f"not a cell reference: {ref!r}")
-    return int(m.group(2)), _col_number(m.group(1))
+    return int(digits), _col_number(letters)
 
 
 def col_letter(col: int) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 
 from buildbuy.udfs.conventions import XlError
 from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, Evaluation, called_functions
-from buildbuy.udfs.headless import FormulaCell as HeadlessCell
 from buildbuy.udfs.refs import cells_in
 
 from .xlsx import (
@@ -127,9 +126,8 @@ def _without_array_values(pkg: Package, roots: dict[str, Any], cells: list[Any])
 def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = None) -> Evaluation:
     from buildbuy.udfs import headless
 
-    plain = [HeadlessCell(c.sheet, c.ref, c.formula, c.array_ref) for c in cells]
     try:
-        return headless.evaluate(path, backend, plain, data)
+        return headless.evaluate(path, backend, cells, data)
     except WorkbookFileError:
         raise
     except MemoryError:

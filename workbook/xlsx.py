@@ -14,13 +14,14 @@ import posixpath
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from buildbuy.engine.errors import BuildBuyError
+from buildbuy.udfs.headless import FormulaCell
 from buildbuy.udfs.refs import split_ref
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -163,16 +164,6 @@ class Package:
 
 
 # ----------------------------------------------------------------------------------------------- cells
-@dataclass
-class FormulaCell:
-    sheet: str
-    ref: str
-    formula: str  # with a leading "=" (shared-formula children translated from their anchor)
-    array_ref: str | None = None  # legacy or dynamic array range, anchor included
-    shared: bool = False
-    element: Any = field(default=None, repr=False, compare=False)  # the <c> element, for writing its value
-
-
 def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
     """Formula cells of one worksheet's XML."""
     anchors: dict[str, tuple[str, str]] = {}
@@ -359,4 +350,4 @@ def _write_zip(src: Package, fh: Any, replaced: Mapping[str, bytes]) -> None:
             new.compress_type = info.compress_type
             new.external_attr = info.external_attr
             new.create_system = info.create_system
-            out.writestr(new, data)
+            out.writestr(new, data, compresslevel=1)
