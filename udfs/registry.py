@@ -188,8 +188,8 @@ def _rec(assumptions: dict[str, Any]) -> Any:
      Arg("output_tokens_per_request", "output tokens/request", "number"),
      Arg("api_input_usd_per_mtok", "USD per 1M input tokens", "number"),
      Arg("api_output_usd_per_mtok", "USD per 1M output tokens", "number"))
-def bvb_api_cost(requests_per_day, input_tokens_per_request, output_tokens_per_request, api_input_usd_per_mtok,
-                 api_output_usd_per_mtok):
+def _bvb_api_cost(requests_per_day, input_tokens_per_request, output_tokens_per_request, api_input_usd_per_mtok,
+                 api_output_usd_per_mtok) -> Any:
     return costs.api_annual_cost_usd(requests_per_day, input_tokens_per_request, output_tokens_per_request,
                                      api_input_usd_per_mtok, api_output_usd_per_mtok)
 
@@ -203,8 +203,8 @@ def bvb_api_cost(requests_per_day, input_tokens_per_request, output_tokens_per_r
      Arg("gpu_utilization", "share of a GPU used at peak, default 0.6", "number", True),
      Arg("peak_to_average_ratio", "peak / average traffic, default 2", "number", True),
      Arg("min_gpus", "GPUs kept running whatever the load, default 1", "number", True))
-def bvb_selfhost_cost(requests_per_day, tokens_per_request, gpu_usd_per_hour, tokens_per_second_per_gpu,
-                      gpu_utilization, peak_to_average_ratio, min_gpus):
+def _bvb_selfhost_cost(requests_per_day, tokens_per_request, gpu_usd_per_hour, tokens_per_second_per_gpu,
+                      gpu_utilization, peak_to_average_ratio, min_gpus) -> Any:
     d = resolve()
     return costs.selfhost_annual_cost_usd(requests_per_day, tokens_per_request, gpu_usd_per_hour,
                                           tokens_per_second_per_gpu,
@@ -220,26 +220,26 @@ def bvb_selfhost_cost(requests_per_day, tokens_per_request, gpu_usd_per_hour, to
      Arg("gpu_peak_tflops", "peak dense BF16 TFLOP/s of one GPU", "number"),
      Arg("mfu", "model FLOPs utilization, share in (0, 1]", "number"),
      Arg("gpu_usd_per_hour", "USD per GPU-hour", "number"))
-def bvb_train_compute_cost(model_parameters, training_tokens, gpu_peak_tflops, mfu, gpu_usd_per_hour):
+def _bvb_train_compute_cost(model_parameters, training_tokens, gpu_peak_tflops, mfu, gpu_usd_per_hour) -> Any:
     return costs.train_compute_cost_usd(model_parameters, training_tokens, gpu_peak_tflops, mfu, gpu_usd_per_hour)
 
 
 # ------------------------------------------------------------------------------------------ scenario level
 @udf("BVB_TCO", "Total cost of ownership of an option over the horizon (undiscounted).", "USD",
      OPTION, ASSUMPTIONS, HORIZON)
-def bvb_tco(option, assumptions, horizon_months):
+def _bvb_tco(option, assumptions, horizon_months) -> Any:
     return model.tco(model.normalize_option(option), _scenario(assumptions, horizon_months))
 
 
 @udf("BVB_NPV", "Present value of an option's monthly costs at discount_rate_per_year.", "USD",
      OPTION, ASSUMPTIONS, HORIZON)
-def bvb_npv(option, assumptions, horizon_months):
+def _bvb_npv(option, assumptions, horizon_months) -> Any:
     return model.npv(model.normalize_option(option), _scenario(assumptions, horizon_months))
 
 
 @udf("BVB_ANNUAL_COST", "Steady-state annual run-rate of an option at the month-0 volume (one-offs left out).",
      "USD/year", OPTION, ASSUMPTIONS)
-def bvb_annual_cost(option, assumptions):
+def _bvb_annual_cost(option, assumptions) -> Any:
     return model.annual_cost(model.normalize_option(option), _scenario(assumptions))
 
 
@@ -247,7 +247,7 @@ def bvb_annual_cost(option, assumptions):
      "cost_per_mtok_usd, cost_per_request_usd, latency_ms, meets_latency, breakeven_month_vs_api, "
      "breakeven_volume_vs_api.", "the figure in its unit (#N/A where it does not exist)",
      OPTION, ASSUMPTIONS, Arg("metric", "name of the figure, e.g. \"cost_per_mtok_usd\"", "text"))
-def bvb_metric(option, assumptions, metric):
+def _bvb_metric(option, assumptions, metric) -> Any:
     keys = [k for k, _, _ in COMPARE_COLUMNS if k != "option"]
     if metric not in keys:
         raise InputError("metric", metric, "one of " + ", ".join(keys))
@@ -260,13 +260,13 @@ def bvb_metric(option, assumptions, metric):
 
 @udf("BVB_TIMELINE", "Monthly cost of an option, one row per month (spills down).", "USD per month",
      OPTION, ASSUMPTIONS, HORIZON, spills=True)
-def bvb_timeline(option, assumptions, horizon_months):
+def _bvb_timeline(option, assumptions, horizon_months) -> Any:
     return model.monthly_cost(model.normalize_option(option), _scenario(assumptions, horizon_months))
 
 
 @udf("BVB_LINE_ITEMS", "Monthly cost of each line item of an option: one row per item, months across (spills).",
      "USD per month; rows: " + ", ".join(model.LINE_ITEMS), OPTION, ASSUMPTIONS, HORIZON, spills=True)
-def bvb_line_items(option, assumptions, horizon_months):
+def _bvb_line_items(option, assumptions, horizon_months) -> Any:
     items = model.line_items(model.normalize_option(option), _scenario(assumptions, horizon_months))
     return [list(v) for v in items.values()]
 
@@ -281,7 +281,7 @@ def _line_items(option: str, key: tuple, horizon: int) -> dict[str, list[float]]
      "USD in that month", OPTION, ASSUMPTIONS,
      Arg("item", "line item: " + ", ".join(model.LINE_ITEMS), "text"),
      Arg("month", "month number, 1 = the first month", "scalar"))
-def bvb_line_item(option, assumptions, item, month):
+def _bvb_line_item(option, assumptions, item, month) -> Any:
     if item not in model.LINE_ITEMS:
         raise InputError("item", item, "one of " + ", ".join(model.LINE_ITEMS))
     if isinstance(month, bool) or not isinstance(month, (int, float)) or month < 1 or month != int(month) \
@@ -296,7 +296,7 @@ def bvb_line_item(option, assumptions, item, month):
      '"api_price_factor" multiplies both API prices).', "USD/year", OPTION, ASSUMPTIONS,
      Arg("key", 'input name, e.g. "requests_per_day", or "api_price_factor"', "text"),
      Arg("value", "the value the input takes", "scalar"))
-def bvb_sensitivity(option, assumptions, key, value):
+def _bvb_sensitivity(option, assumptions, key, value) -> Any:
     raw = dict(assumptions)
     if key == "api_price_factor":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -313,7 +313,7 @@ def bvb_sensitivity(option, assumptions, key, value):
 
 @udf("BVB_COMPARE", "All options side by side, with a header row (spills 5 x 5).",
      "option, annual cost (USD/year), TCO (USD), NPV (USD), latency (ms)", ASSUMPTIONS, spills=True)
-def bvb_compare(assumptions):
+def _bvb_compare(assumptions) -> Any:
     _scenario(assumptions)
     rows = [["option", "annual_cost_usd", "tco_usd", "npv_usd", "latency_ms"]]
     for o in model.OPTIONS:
@@ -325,26 +325,26 @@ def bvb_compare(assumptions):
 @udf("BVB_BREAKEVEN_VOLUME", "Requests/day at which the two options' annual run-rate costs are equal.",
      "requests/day (#N/A when they never cross)", ASSUMPTIONS,
      Arg("option_a", "first option", "text"), Arg("option_b", "second option", "text"))
-def bvb_breakeven_volume(assumptions, option_a, option_b):
+def _bvb_breakeven_volume(assumptions, option_a, option_b) -> Any:
     return model.breakeven_volume(_scenario(assumptions), option_a, option_b)
 
 
 @udf("BVB_BREAKEVEN_MONTH", "First month (1-based) in which option_b's cumulative cost is below option_a's.",
      "month number (#N/A when never within the horizon)", ASSUMPTIONS,
      Arg("option_a", "reference option, e.g. \"API\"", "text"), Arg("option_b", "challenger option", "text"))
-def bvb_breakeven_month(assumptions, option_a, option_b):
+def _bvb_breakeven_month(assumptions, option_a, option_b) -> Any:
     return model.breakeven_month(_scenario(assumptions), option_a, option_b)
 
 
 @udf("BVB_RECOMMEND", "The recommended layer: the four questions, the decision matrix, the data-moat test.",
      '"API", "FINE-TUNE" or "TRAIN"', ASSUMPTIONS)
-def bvb_recommend(assumptions):
+def _bvb_recommend(assumptions) -> Any:
     return _rec(assumptions).layer
 
 
 @udf("BVB_REASONS", "Reasons and warnings behind the recommendation, one row each (spills).",
      "rule id, kind (reason or warning), sentence", ASSUMPTIONS, spills=True)
-def bvb_reasons(assumptions):
+def _bvb_reasons(assumptions) -> Any:
     return [[f.rule_id, f.kind, f.sentence] for f in _rec(assumptions).findings]
 
 
@@ -352,7 +352,7 @@ def bvb_reasons(assumptions):
      "text or number (past the last finding: past_end)", ASSUMPTIONS, Arg("index", "1 for the first finding", "scalar"),
      Arg("field", '"rule_id", "kind", "sentence", "supports" or "weight"', "text"),
      Arg("past_end", 'what rows past the last finding show, default "" (blank)', "scalar", True))
-def bvb_reason(assumptions, index, field, past_end):
+def _bvb_reason(assumptions, index, field, past_end) -> Any:
     fields = ("rule_id", "kind", "sentence", "supports", "weight")
     if field not in fields:
         raise InputError("field", field, "one of " + ", ".join(fields))
@@ -367,7 +367,7 @@ def bvb_reason(assumptions, index, field, past_end):
 
 @udf("BVB_ROADMAP", "The phased plan with the scenario's switch months and a status per phase (spills).",
      "phase, layer, start month, end month, status, actions", ASSUMPTIONS, spills=True)
-def bvb_roadmap(assumptions):
+def _bvb_roadmap(assumptions) -> Any:
     return [[p.phase, p.layer, p.start_month, "" if p.end_month is None else p.end_month, p.status, p.actions]
             for p in _rec(assumptions).roadmap]
 
@@ -375,7 +375,7 @@ def bvb_roadmap(assumptions):
 @udf("BVB_PHASE", "One field of a phase of the roadmap (for fixed report rows).", "number or text",
      ASSUMPTIONS, Arg("phase", "1, 2 or 3", "scalar"),
      Arg("field", '"layer", "start_month", "end_month", "status" or "actions"', "text"))
-def bvb_phase(assumptions, phase, field):
+def _bvb_phase(assumptions, phase, field) -> Any:
     fields = ("layer", "start_month", "end_month", "status", "actions")
     if field not in fields:
         raise InputError("field", field, "one of " + ", ".join(fields))
@@ -387,7 +387,7 @@ def bvb_phase(assumptions, phase, field):
 
 @udf("BVB_SCORE", "The recommendation score of one option (API, FINE-TUNE or TRAIN).", "points",
      ASSUMPTIONS, Arg("option", '"API", "FINE-TUNE" or "TRAIN"', "text"))
-def bvb_score(assumptions, option):
+def _bvb_score(assumptions, option) -> Any:
     key = model.normalize_option(option)
     scores = _rec(assumptions).scores
     if key not in scores:
@@ -403,12 +403,12 @@ MOAT_ARGS = (Arg("data_proprietary", "TRUE/FALSE: not scraped from the public we
 
 @udf("BVB_MOAT_SCORE", "The data-moat litmus score: proprietary, growing, labeled, fresh (out of 4).",
      "points, 0-4", *MOAT_ARGS)
-def bvb_moat_score(data_proprietary, data_growing, data_labeled, data_perishable):
+def _bvb_moat_score(data_proprietary, data_growing, data_labeled, data_perishable) -> Any:
     return _moat(data_proprietary, data_growing, data_labeled, data_perishable).score
 
 
 @udf("BVB_MOAT_VERDICT", "The data-moat verdict: none, weak, moderate or deep.", "text", *MOAT_ARGS)
-def bvb_moat_verdict(data_proprietary, data_growing, data_labeled, data_perishable):
+def _bvb_moat_verdict(data_proprietary, data_growing, data_labeled, data_perishable) -> Any:
     return _moat(data_proprietary, data_growing, data_labeled, data_perishable).verdict
 
 
@@ -422,24 +422,24 @@ def _moat(*flags: Any) -> Any:
 @udf("BVB_PRICE", "A field of an API model in the price catalog (input_usd_per_mtok, output_usd_per_mtok, "
      "cached_input_usd_per_mtok, context_window_tokens, provider, as_of, source).", "the field's value",
      Arg("model", 'catalog id, e.g. "gpt-5.5"', "text"), Arg("field", 'e.g. "input_usd_per_mtok"', "text"))
-def bvb_price(model, field):  # noqa: A002 - Excel argument names
+def _bvb_price(model, field) -> Any:  # noqa: A002 - Excel argument names
     return default_catalog().field("api_model", model, field)
 
 
 @udf("BVB_GPU", "A field of a GPU in the price catalog (usd_per_hour, peak_bf16_dense_tflops, memory_gb, "
      "name, price_provider, as_of, source).", "the field's value",
      Arg("gpu", 'catalog id, e.g. "h100-sxm-80gb"', "text"), Arg("field", 'e.g. "usd_per_hour"', "text"))
-def bvb_gpu(gpu, field):
+def _bvb_gpu(gpu, field) -> Any:
     return default_catalog().field("gpu", gpu, field)
 
 
 @udf("BVB_CATALOG", "Any field of any price-catalog row: table api_model, open_weight_model or gpu.",
      "the field's value", Arg("table", '"api_model", "open_weight_model" or "gpu"', "text"),
      Arg("id", "catalog id", "text"), Arg("field", "field name", "text"))
-def bvb_catalog(table, id, field):  # noqa: A002 - Excel argument names
+def _bvb_catalog(table, id, field) -> Any:  # noqa: A002 - Excel argument names
     return default_catalog().field(table, id, field)
 
 
 @udf("BVB_VERSION", "The buildbuy version that computes these functions.", "text")
-def bvb_version():
+def _bvb_version() -> Any:
     return __version__

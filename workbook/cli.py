@@ -68,6 +68,7 @@ def format_report(rep: dict[str, Any]) -> str:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
+    """`buildbuy recommend`: compare the options of each scenario of a file."""
     catalog = load_catalog(args.catalog) if args.catalog else None
     scenarios = read_scenarios(args.scenario, catalog=catalog)
     reports = [full_report(a) for a in scenarios]
@@ -79,6 +80,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="buildbuy", description="AI build-vs-buy decision engine.")
     parser.add_argument("--version", action="version", version=f"buildbuy {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
+    """`buildbuy fill`: scenarios into copies of the template, optionally recalculated."""
     from .fill import fill_many, load_scenarios
     from .template import TEMPLATE_PATH
 
@@ -116,6 +119,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
+    """`buildbuy recalc`: compute a workbook headless and store the values."""
     from .recalc import recalc
 
     with _time_limit(args.timeout):
@@ -140,6 +144,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    """`buildbuy lint`: what a backend cannot evaluate faithfully; exit 1 when anything is found."""
     from .lint import lint
 
     findings = lint(args.book, args.engine)
@@ -150,6 +155,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
+    """`buildbuy template`: rebuild the bundled template."""
     from .template import build_template
 
     print(f"wrote {build_template(args.output) if args.output else build_template()}")
@@ -218,6 +224,7 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 checks failed, 2 bad input or file)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

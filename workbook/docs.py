@@ -24,6 +24,7 @@ def _cell(text: object) -> str:
 
 
 def inputs_md() -> str:
+    """The input reference, from inputs.toml."""
     lines = ["# Input reference", "",
              "Generated from `engine/data/inputs.toml` by `python -m buildbuy.workbook.docs`. The same names are "
              "used in scenario files, the template's named input cells and Excel assumption ranges.", ""]
@@ -42,6 +43,7 @@ def inputs_md() -> str:
 
 
 def rules_md() -> str:
+    """The rule reference, from RULES."""
     lines = ["# Rule reference", "",
              "Generated from `RULES` in `engine/decision.py`. Reasons add their weight to the option they support; "
              "the higher score of API and FINE-TUNE wins (a tie goes to API); TRAIN is recommended only when all "
@@ -58,6 +60,7 @@ GENERATED: dict[str, Callable[[], str]] = {"inputs.md": inputs_md, "rules.md": r
 
 
 def write_all(folder: Path) -> list[Path]:
+    """Write every generated reference into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, gen in GENERATED.items():
@@ -70,6 +73,7 @@ def write_all(folder: Path) -> list[Path]:
 
 
 def functions_md() -> str:
+    """The Excel function reference, from the registry."""
     from buildbuy.udfs.registry import REGISTRY
 
     lines = ["# Excel function reference", "",

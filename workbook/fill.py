@@ -114,6 +114,7 @@ def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
 
 
 def output_path(a: Assumptions, out: Path, many: bool) -> Path:
+    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``."""
     if not many and out.suffix.lower() in (".xlsx", ".xlsm"):
         return out
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-") or "scenario"

@@ -26,6 +26,7 @@ CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false
 
 
 def soffice() -> str | None:
+    """The LibreOffice executable, if installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 

@@ -56,6 +56,7 @@ def parse_xml(data: bytes, part: str) -> etree._Element:
 
 
 def to_bytes(root: etree._Element) -> bytes:
+    """Serialize a parsed part back to bytes (UTF-8, standalone declaration, namespaces as they were)."""
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -96,6 +97,7 @@ class Package:
         self._cache: dict[str, bytes] = {}
 
     def close(self) -> None:
+        """Close the underlying zip file."""
         self._zip.close()
 
     def __enter__(self) -> Package:
@@ -105,6 +107,7 @@ class Package:
         self.close()
 
     def read(self, name: str) -> bytes:
+        """The inflated bytes of one part (size-checked, cached)."""
         if name not in self._cache:
             try:
                 with self._zip.open(name) as fh:
@@ -119,9 +122,11 @@ class Package:
         return self._cache[name]
 
     def xml(self, name: str) -> etree._Element:
+        """One part parsed safely as XML."""
         return parse_xml(self.read(name), name)
 
     def sheets(self) -> list[SheetInfo]:
+        """The worksheets in workbook order, with their part paths (chartsheets left out)."""
         wb = self.xml("xl/workbook.xml")
         rels = self._rels("xl/workbook.xml")
         out = []
@@ -142,6 +147,7 @@ class Package:
                 for d in wb.iter(f"{M}definedName")]
 
     def shared_strings(self) -> list[str]:
+        """The shared-string table (empty when the book has none)."""
         if "xl/sharedStrings.xml" not in self.infos:
             return []
         root = self.xml("xl/sharedStrings.xml")

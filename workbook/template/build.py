@@ -23,6 +23,7 @@ FIXED_TIME = "2026-11-25T00:00:00Z"
 
 
 def build_workbook() -> Workbook:
+    """The template as an openpyxl workbook (sheets in order, names, styles, charts)."""
     NAMES.clear()
     wb = Workbook()
     for style in named_styles():
@@ -74,6 +75,7 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def build_template(path: str | Path = TEMPLATE_PATH) -> Path:
+    """Write the template to ``path`` (default: the committed one)."""
     path = Path(path)
     path.write_bytes(template_bytes())
     return path

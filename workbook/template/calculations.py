@@ -44,6 +44,7 @@ def _horizon_total(row: int) -> str:
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Calculations sheet."""
     ws = wb.create_sheet("Calculations")
     title(ws, "Calculations", "Monthly timeline per option: line items from the engine (BVB_LINE_ITEM), native "
                               "totals and cumulative sums. USD unless the currency says otherwise.")

@@ -17,6 +17,7 @@ TOKENS = "(input_tokens_per_request+output_tokens_per_request)"
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Checks sheet."""
     ws = wb.create_sheet("Checks")
     title(ws, "Checks", "Each check is 0 when the engine agrees with an independent native formula, or an input "
                         "is sane; 1 flags a problem.")

@@ -22,6 +22,7 @@ VERSIONS = [("0.1.0", "2026-11-25", "First template: four options, 60-month time
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Cover sheet."""
     ws = wb.active
     ws.title = "Cover"
     widths(ws, {"A": 24, "B": 20, "C": 90})

@@ -49,6 +49,7 @@ def _fmt(spec: Any) -> str:
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Inputs sheet."""
     ws = wb.create_sheet("Inputs")
     title(ws, "Inputs", "Every input of the engine, named with its key. Blue cells on yellow are yours to change.")
     put(ws, "A3", "Scenario", "Label")

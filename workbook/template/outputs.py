@@ -30,6 +30,7 @@ REASON_FIELDS = ["rule_id", "kind", "sentence"]
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Outputs sheet."""
     ws = wb.create_sheet("Outputs")
     title(ws, "Outputs", "What the engine recommends and why, with every option side by side. No typed numbers: "
                          "every value is a formula.")

@@ -33,6 +33,7 @@ def _fmt(field: str) -> str:
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Prices sheet."""
     ws = wb.create_sheet("Prices")
     cat = default_catalog()
     title(ws, "Prices", f"The bundled price catalog (newest row as of {cat.as_of()}), read live with "

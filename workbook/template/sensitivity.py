@@ -16,6 +16,7 @@ STEPS = 10
 
 
 def build(wb: Any, layout: Layout) -> None:
+    """Add the Sensitivity sheet."""
     ws = wb.create_sheet("Sensitivity")
     title(ws, "Sensitivity", "Annual run-rate cost per option as one input moves; explicit engine calls "
                              "(BVB_SENSITIVITY), not a data table.")
