@@ -205,7 +205,7 @@ def _bvb_api_cost(requests_per_day, input_tokens_per_request, output_tokens_per_
      Arg("min_gpus", "GPUs kept running whatever the load, default 1", "number", True))
 def _bvb_selfhost_cost(requests_per_day, tokens_per_request, gpu_usd_per_hour, tokens_per_second_per_gpu,
                       gpu_utilization, peak_to_average_ratio, min_gpus) -> Any:
-    d = resolve()
+    d = _scenario({})  # the documented defaults, resolved once and cached
     return costs.selfhost_annual_cost_usd(requests_per_day, tokens_per_request, gpu_usd_per_hour,
                                           tokens_per_second_per_gpu,
                                           _opt(gpu_utilization, d.gpu_utilization),

@@ -146,13 +146,6 @@ class Package:
         return [(d.get("name", ""), (d.text or "").strip(), d.get("localSheetId"))
                 for d in wb.iter(f"{M}definedName")]
 
-    def shared_strings(self) -> list[str]:
-        """The shared-string table (empty when the book has none)."""
-        if "xl/sharedStrings.xml" not in self.infos:
-            return []
-        root = self.xml("xl/sharedStrings.xml")
-        return ["".join(si.itertext()) for si in root.iter(f"{M}si")]
-
     def _rels(self, part: str) -> dict[str, str]:
         folder, base = posixpath.split(part)
         rels_name = posixpath.join(folder, "_rels", base + ".rels")

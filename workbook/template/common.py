@@ -23,7 +23,6 @@ class Layout:
     """Addresses one sheet builder publishes for the others (rows of totals, chart ranges ...)."""
 
     rows: dict[str, int] = field(default_factory=dict)
-    refs: dict[str, str] = field(default_factory=dict)
 
 
 #: Defined names created so far (a formula that reads one links to another sheet).
