@@ -1,14 +1,21 @@
 """One example call per BVB function (tests iterate this table, so no function goes untested).
 
 ``A`` stands for the assumptions range. Each case: (function, args, expected value or None to only compare
-backends with the direct call, how the expected value was worked out).
+backends with the direct call, how the expected value was worked out). An expected value is a number, text or
+table worked out by hand (or read from the article, a datasheet, a model card), or a check function that asserts
+hand-worked facts about a table; never the function under test called again.
 """
 
 from __future__ import annotations
 
+from buildbuy.engine.model import LINE_ITEMS
+
 A = object()  # placeholder for the assumptions range
 
-#: The assumptions range the cases use (a two-column key/value table, as on a sheet).
+#: The assumptions range the cases use (a two-column key/value table, as on a sheet): the article's worked example
+#: (1,000 users x 50 requests x 500 tokens at $10/M = $91,250/year), regulated, post-PMF, with the build side
+#: reduced to one GPU and one fixed cost, so every option can be worked out by hand (no ML team, evaluation or
+#: fine-tuning runs; MLOps $58,125/year, which puts the API / FINE-TUNE break-even at exactly 50,000 requests/day).
 ASSUMPTIONS = [
     ["daily_active_users", 1000.0],
     ["requests_per_user_per_day", 50.0],
@@ -17,7 +24,66 @@ ASSUMPTIONS = [
     ["product_market_fit", True],
     ["labeled_examples", 20000.0],
     ["latency_requirement_ms", None],  # blank: takes the default
+    ["ml_engineers", 0.0],
+    ["eval_usd_per_year", 0.0],
+    ["finetune_training_usd", 0.0],
+    ["mlops_usd_per_year", 58125.0],
 ]
+
+# ---- worked by hand (not by the engine): monthly flows of each option over the default 36-month horizon ----
+_API_MONTH = 91_250 / 12                 # $250/day x 365 / 12
+_MLOPS_MONTH = 58_125 / 12               # from project start
+_GPU_MONTH = 2_000.0                     # one GPU (45,000 req/day x 500 tok x 2 peak / (86,400 x 2,500 x 0.6) = 0.35)
+_SERVED_MONTH = 0.1 * _API_MONTH + _GPU_MONTH + _MLOPS_MONTH   # 10% API fallback + the GPU + MLOps = $7,604.17
+#: Pre-training: 6 x 7e9 parameters x 1.4e11 tokens = 5.88e21 FLOPs at 312 TFLOP/s x 0.4 MFU = 13,087.6 GPU-hours
+#: at $24,000 / 8,760 per hour, spread over 12 months.
+_TRAIN_COMPUTE = 6 * 7e9 * 1.4e11 / (312e12 * 0.4) / 3600 * (24_000 / 8_760)
+_FLOWS = {
+    "API": [_API_MONTH] * 36,
+    "FINE-TUNE": [_API_MONTH + _MLOPS_MONTH] * 2 + [_SERVED_MONTH] * 34,          # 2 months of fine-tuning
+    "TRAIN": [_API_MONTH + _MLOPS_MONTH + _TRAIN_COMPUTE / 12] * 12 + [_SERVED_MONTH] * 24,
+    "PHASED": [_API_MONTH] * 6 + [_API_MONTH + _MLOPS_MONTH] * 2 + [_SERVED_MONTH] * 28,  # fine-tune from month 6
+}
+
+
+def _npv(flows: list[float]) -> float:
+    """End-of-month discounting at 10%/year, written out: sum f_m / 1.1^((m + 1) / 12)."""
+    return sum(f / 1.1 ** ((m + 1) / 12) for m, f in enumerate(flows))
+
+
+#: Every option serves at the same run-rate: API $91,250; the others $58,125 + $9,125 + $24,000 = $91,250.
+_COMPARE = [["option", "annual_cost_usd", "tco_usd", "npv_usd", "latency_ms"]] + [
+    [o, 91_250.0, sum(f), _npv(f), 1000.0 if o == "API" else 100.0] for o, f in _FLOWS.items()]
+
+
+def _reasons_check(got):
+    """Worked from the rules by hand: Q1 (in the model), Q2 ($91,250 > $50K), Q3 (regulated), 20K examples for
+    FINE-TUNE; the API is cheaper over 36 months ($273,750 < $283,437.50); prompting untried, no rebase plan."""
+    assert all(len(row) == 3 and row[1] in ("reason", "warning") for row in got), got
+    assert got[0][0] == "Q1-IN-MODEL"
+    ids = {row[0] for row in got}
+    assert {"Q1-IN-MODEL", "Q2-SPEND-50K", "Q3-REGULATED", "M-EXAMPLES-10K", "COST-TCO"} <= ids, ids
+    assert {"W-PROMPTING-NOT-TRIED", "W-NO-REBASE-PLAN"} <= {row[0] for row in got if row[1] == "warning"}
+    assert "Q2-SPEND-500K" not in ids and "M-PRE-PMF" not in ids
+
+
+def _roadmap_check(got):
+    """The article's phases at the default switch months 6 and 18; no corpus, so phase 3 is not justified."""
+    assert [row[:4] for row in got] == [[1.0, "API", 0.0, 6.0], [2.0, "FINE-TUNE", 6.0, 18.0],
+                                        [3.0, "TRAIN", 18.0, ""]], got
+    assert got[2][4] == "not justified"
+
+
+def _version():
+    import pathlib
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    return tomllib.loads((pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["version"]
+
 
 CASES = [
     ("BVB_API_COST", (50000, 400, 100, 10, 10), 91_250.0, "article: 50,000 x 500 tokens x $10/M x 365"),
@@ -33,15 +99,18 @@ CASES = [
     ("BVB_ANNUAL_COST", ("API", A), 91_250.0, "article worked example"),
     ("BVB_METRIC", ("API", A, "cost_per_mtok_usd"), 10.0, "$10 per million tokens, no caching"),
     ("BVB_TIMELINE", ("API", A, 3), [[91_250 / 12]] * 3, "by hand: $250/day x 365/12 days each month"),
-    ("BVB_LINE_ITEMS", ("FINE-TUNE", A, 2), None, "equals the direct call"),
+    ("BVB_LINE_ITEMS", ("API", A, 2), [[_API_MONTH] * 2] + [[0.0, 0.0]] * (len(LINE_ITEMS) - 1),
+     "by hand: API fees in both months, every other line item zero for an API-only plan"),
     ("BVB_SENSITIVITY", ("API", A, "requests_per_day", 100000), 182_500.0, "by hand: twice the worked example"),
     ("BVB_SENSITIVITY", ("API", A, "api_price_factor", 0.5), 45_625.0, "by hand: half the API prices"),
-    ("BVB_COMPARE", (A,), None, "equals the direct call"),
-    ("BVB_BREAKEVEN_VOLUME", (A, "API", "FINE-TUNE"), None, "equals the direct call"),
-    ("BVB_BREAKEVEN_MONTH", (A, "API", "FINE-TUNE"), "#N/A", "FINE-TUNE never catches up at 50,000 requests/day"),
+    ("BVB_COMPARE", (A,), _COMPARE, "by hand: the monthly flows above, summed and discounted"),
+    ("BVB_BREAKEVEN_VOLUME", (A, "API", "FINE-TUNE"), 50_000.0,
+     "by hand: 1.825 v = 58,125 + 0.1825 v + 24,000 (one GPU up to 144,000/day) -> v = 82,125 / 1.6425"),
+    ("BVB_BREAKEVEN_MONTH", (A, "API", "FINE-TUNE"), "#N/A",
+     "equal run-rates at 50,000/day, and FINE-TUNE pays 2 months of MLOps first: never catches up"),
     ("BVB_RECOMMEND", (A,), "FINE-TUNE", "in-model differentiator, post-PMF, regulated, 20K examples"),
-    ("BVB_REASONS", (A,), None, "equals the direct call"),
-    ("BVB_ROADMAP", (A,), None, "equals the direct call"),
+    ("BVB_REASONS", (A,), _reasons_check, "rules worked by hand"),
+    ("BVB_ROADMAP", (A,), _roadmap_check, "article phases"),
     ("BVB_REASON", (A, 1, "rule_id"), "Q1-IN-MODEL", "question 1 fires first"),
     ("BVB_REASON", (A, 99, "sentence"), "", "blank past the last finding"),
     ("BVB_REASON", (A, 99, "sentence", "-"), "-", "what the caller asks for past the last finding"),
@@ -50,13 +119,15 @@ CASES = [
     ("BVB_LINE_ITEM", ("FINE-TUNE", A, "gpu_serving", 3), 2_000.0,
      "by hand: one GPU at $2,000/month once the fine-tune serves (month 3, after 2 months of building)"),
     ("BVB_LINE_ITEM", ("API", A, "api_usage", 60), 91_250 / 12, "month 60, past the 36-month horizon"),
-    ("BVB_SCORE", (A, "API"), None, "equals the direct call"),
+    ("BVB_SCORE", (A, "API"), 4.0,
+     "by hand: frontier moving fast 1 + domain well served 1 + public data 1 + cheaper over the horizon 1"),
     ("BVB_MOAT_SCORE", (True, True, True, False), 4.0, "by hand: all four points"),
     ("BVB_MOAT_VERDICT", (True, False, False, True), "weak", "by hand: proprietary, static and perishable"),
     ("BVB_PRICE", ("gpt-5.5", "input_usd_per_mtok"), 5.0, "bundled catalog row"),
     ("BVB_GPU", ("a100-sxm-80gb", "peak_bf16_dense_tflops"), 312.0, "NVIDIA A100 datasheet"),
-    ("BVB_CATALOG", ("open_weight_model", "qwen2.5-7b", "parameters"), None, "equals the direct call"),
-    ("BVB_VERSION", (), None, "equals the package version"),
+    ("BVB_CATALOG", ("open_weight_model", "qwen2.5-7b", "parameters"), 7.616e9,
+     "Qwen2.5-7B model card: 7.61B parameters"),
+    ("BVB_VERSION", (), _version(), "pyproject.toml"),
 ]
 
 
