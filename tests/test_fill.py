@@ -15,9 +15,14 @@ from .test_cli import EXAMPLES
 
 
 def _inputs(path):
+    """Every named single cell's value, by name."""
     wb = load_workbook(path)
-    ws = wb["Inputs"]
-    return {ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(5, 80) if ws[f"A{r}"].value}, wb
+    out = {}
+    for key, dn in wb.defined_names.items():
+        sheet, _, ref = dn.attr_text.partition("!")
+        if ":" not in ref and sheet in wb.sheetnames:
+            out[key] = wb[sheet][ref.replace("$", "")].value
+    return out, wb
 
 
 def test_fill_writes_every_named_input(tmp_path):
@@ -25,13 +30,14 @@ def test_fill_writes_every_named_input(tmp_path):
     out = fill(a, tmp_path / "r.xlsx")
     values, wb = _inputs(out)
     assert values["daily_active_users"] == 1000
-    assert values["regulated_industry"] is True
+    assert values["regulated_industry"] == "yes"          # yes/no inputs hold the template's text choices
+    assert values["building_platform"] == "no"
     assert values["differentiator"] == "model"
     assert values["latency_requirement_ms"] == 150
     assert values["requests_per_day"] is None  # derived by the engine, left blank
-    assert wb["Inputs"]["B3"].value == "regulated-saas"
+    assert values["scenario_name"] == "regulated-saas"
     # Every formula of the template is still there.
-    assert wb["Outputs"]["C4"].value == "=BVB_RECOMMEND(assumptions)"
+    assert values["out_recommendation"] == "=BVB_RECOMMEND(assumptions)"
 
 
 def test_fill_keeps_every_other_part(tmp_path):
@@ -52,8 +58,8 @@ def test_text_is_never_a_formula(tmp_path):
     sheet = zipfile.ZipFile(out).read("xl/worksheets/sheet2.xml").decode()
     assert 'HYPERLINK' in sheet and "<f>HYPERLINK" not in sheet
     wb = load_workbook(out)
-    assert wb["Inputs"]["B3"].data_type == "s"
-    assert wb["Inputs"]["B3"].value.startswith("=HYPERLINK")
+    assert wb["Inputs"]["C3"].data_type == "s"
+    assert wb["Inputs"]["C3"].value.startswith("=HYPERLINK")
 
 
 def test_requests_per_day_given_leaves_users_blank(tmp_path):

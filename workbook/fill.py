@@ -35,7 +35,8 @@ class FillResult:
 
 
 def input_values(a: Assumptions) -> dict[str, Any]:
-    """What each named input cell should hold for a scenario (None = blank, the engine derives it)."""
+    """What each named input cell should hold for a scenario (None = blank, the engine derives it; yes/no inputs
+    hold the text "yes" or "no", the template's choices)."""
     out: dict[str, Any] = {}
     blank = set(DERIVED)
     if "requests_per_day" in a.given and "daily_active_users" not in a.given:
@@ -52,6 +53,8 @@ def input_values(a: Assumptions) -> dict[str, Any]:
             raise InputError(key, "an array", "one value per scenario when filling a workbook", scenario=a.name)
         if isinstance(value, str) and value == "":
             out[key] = None
+        elif isinstance(value, bool):
+            out[key] = "yes" if value else "no"
     return out
 
 

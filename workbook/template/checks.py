@@ -1,6 +1,9 @@
 """Checks: engine results against independent native-formula recomputations, and input sanity.
 
-Every check cell is 0 when all is well; ``check_total`` sums them and shows on every sheet's header.
+Independent means the native side never calls a BVB_* function: the API fees, the serving GPUs and the ML
+team are recomputed month by month from the inputs (Calculations, last section), the NPV by Excel's own NPV over
+the monthly costs. A wrong engine line item therefore moves a check off 0. Every check cell is 0 when all is
+well; ``check_total`` sums them and shows on every sheet's header.
 """
 
 from __future__ import annotations
@@ -14,6 +17,13 @@ from .common import FIRST_MONTH, LAST_MONTH, OPTIONS, Layout, formula, header, n
 from .styles import GENERAL, MONEY
 
 TOKENS = "(input_tokens_per_request+output_tokens_per_request)"
+TOTAL = "D"
+#: Line items the Calculations sheet recomputes natively from the inputs: (option:item, what it is).
+NATIVE_ITEMS = [
+    ("API:api_usage", "API: hosted API fees"),
+    ("FINE-TUNE:gpu_serving", "FINE-TUNE: serving GPUs"),
+    ("FINE-TUNE:ml_team", "FINE-TUNE: ML engineers"),
+]
 
 
 def build(wb: Any, layout: Layout) -> None:
@@ -21,11 +31,12 @@ def build(wb: Any, layout: Layout) -> None:
     ws = wb.create_sheet("Checks")
     title(ws, "Checks", "Each check is 0 when the engine agrees with an independent native formula, or an input "
                         "is sane; 1 flags a problem.")
-    widths(ws, {"A": 58, "B": 18, "C": 18, "D": 10})
-    header(ws, 4, ["Check", "Engine", "Native recomputation", "Flag"])
+    widths(ws, {"A": 78, "B": 18, "C": 18, "D": 10})
+    header(ws, 4, ["Check", "Engine", "Native recomputation", "Flag"], numbers_from=1)
+    ws.row_dimensions[4].height = 30
     rows: list[tuple[str, str, str]] = [
         ("API annual cost (run-rate)", '=BVB_ANNUAL_COST("API",assumptions)',
-         "=rpd_effective*365*(input_tokens_per_request*api_input_usd_per_mtok*(1-api_cached_input_share*"
+         "=rpd_effective*days_per_year*(input_tokens_per_request*api_input_usd_per_mtok*(1-api_cached_input_share*"
          "api_cached_input_discount)+output_tokens_per_request*api_output_usd_per_mtok)/tokens_per_million"),
         ("Self-hosted GPU cost per year at month-1 volume",
          f"=BVB_SELFHOST_COST(rpd_effective*(1-api_fallback_share),{TOKENS},gpu_usd_per_hour,"
@@ -37,16 +48,21 @@ def build(wb: Any, layout: Layout) -> None:
          "=training_flops_per_param_token*model_parameters*training_tokens_effective/(gpu_peak_tflops*"
          "flops_per_tflop*mfu)/seconds_per_hour*gpu_usd_per_hour"),
     ]
+    for key, text in NATIVE_ITEMS:
+        engine_row = layout.rows[f"item:{key}"]
+        native_row = layout.rows[f"native:{key}"]
+        rows.append((f"{text}: engine line item = native recomputation (horizon total)",
+                     f"=Calculations!${TOTAL}${engine_row}", f"=Calculations!${TOTAL}${native_row}"))
     for option in OPTIONS:
         total = layout.rows[f"total:{option}"]
-        rows.append((f"{option}: TCO = sum of the monthly timeline within the horizon",
-                     f'=BVB_TCO("{option}",assumptions)', f"=Calculations!$D${total}"))
+        rows.append((f"{option}: TCO = sum of its monthly line items within the horizon",
+                     f'=BVB_TCO("{option}",assumptions)', f"=Calculations!${TOTAL}${total}"))
     for option in OPTIONS:
-        total = layout.rows[f"total:{option}"]
-        rows.append((f"{option}: NPV = discounted monthly timeline",
+        flows = layout.rows[f"in_horizon:{option}"]
+        rows.append((f"{option}: NPV = Excel's NPV of the monthly costs (monthly rate)",
                      f'=BVB_NPV("{option}",assumptions)',
-                     f"=SUMPRODUCT(Calculations!{FIRST_MONTH}{total}:{LAST_MONTH}{total},"
-                     f"Calculations!{FIRST_MONTH}$8:{LAST_MONTH}$8,Calculations!{FIRST_MONTH}$9:{LAST_MONTH}$9)"))
+                     f"=NPV((1+discount_rate_per_year)^(1/months_per_year)-1,"
+                     f"Calculations!{FIRST_MONTH}{flows}:{LAST_MONTH}{flows})"))
     r = 5
     for label, engine, native in rows:
         put(ws, f"A{r}", label, "Label")

@@ -18,6 +18,20 @@ LAST_MONTH = get_column_letter(LAST_MONTH_COL)
 OPTIONS = ("API", "FINE-TUNE", "TRAIN", "PHASED")
 
 
+#: Short names of the line items for tables and chart legends.
+ITEM_LABELS = {
+    "api_usage": "Hosted API fees", "gpu_serving": "Serving GPUs", "finetune_and_labeling": "Fine-tuning and labeling",
+    "retraining": "Retraining runs", "training_compute": "Pre-training compute", "training_data": "Training data",
+    "ml_team": "ML engineers", "mlops": "MLOps", "evaluation": "Evaluation", "opportunity_cost": "Opportunity cost",
+}
+
+
+def item_label(key: str) -> str:
+    """A line item's short name (its key in words when it has none)."""
+    return ITEM_LABELS.get(key) or (key[:1].upper() + key[1:]).replace("_", " ")
+
+
+
 @dataclass
 class Layout:
     """Addresses one sheet builder publishes for the others (rows of totals, chart ranges ...)."""
@@ -65,9 +79,11 @@ def title(ws: Worksheet, text: str, subtitle: str) -> None:
     ws["E2"].style = "Check"
 
 
-def header(ws: Worksheet, row: int, texts: list[str], first_col: int = 1) -> None:
+def header(ws: Worksheet, row: int, texts: list[str], first_col: int = 1, numbers_from: int | None = None) -> None:
+    """A header row; from the ``numbers_from``-th text on (0-based) the headers sit right-aligned, over numbers."""
     for i, t in enumerate(texts):
-        put(ws, f"{get_column_letter(first_col + i)}{row}", t, "Header")
+        style = "HeaderNumber" if numbers_from is not None and i >= numbers_from else "Header"
+        put(ws, f"{get_column_letter(first_col + i)}{row}", t, style)
 
 
 def widths(ws: Worksheet, cols: dict[str, float]) -> None:
