@@ -9,14 +9,14 @@ from openpyxl import load_workbook
 
 from buildbuy.engine import InputError, read_scenarios, resolve
 from buildbuy.workbook.cli import main
-from buildbuy.workbook.fill import fill, fill_many, input_values, load_scenarios
+from buildbuy.workbook.fill import fill, fill_many, input_values, load_scenarios, portable
 
 from .test_cli import EXAMPLES
 
 
-def _inputs(path):
-    """Every named single cell's value, by name."""
-    wb = load_workbook(path)
+def _inputs(path, data_only=False):
+    """Every named single cell's value (its formula, or with ``data_only`` its cached result), by name."""
+    wb = load_workbook(path, data_only=data_only)
     out = {}
     for key, dn in wb.defined_names.items():
         sheet, _, ref = dn.attr_text.partition("!")
@@ -116,3 +116,52 @@ def test_python_call_equals_cli(tmp_path):
     a_py, b_cli = zipfile.ZipFile(tmp_path / "py.xlsx"), zipfile.ZipFile(tmp_path / "cli.xlsx")
     for name in a_py.namelist():
         assert a_py.read(name) == b_cli.read(name), name
+
+
+CUSTOM_CATALOG = """
+[[api_model]]
+id = "acme-llm"
+provider = "Acme"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 3.0
+context_window_tokens = 128000
+as_of = 2026-11-01
+source = "Acme price sheet, our contract"
+
+[[gpu]]
+id = "acme-gpu"
+name = "Acme accelerator"
+usd_per_hour = 1.5
+price_provider = "Acme cloud"
+peak_bf16_dense_tflops = 500
+memory_gb = 96
+as_of = 2026-11-01
+source = "Acme quote"
+"""
+
+
+def test_fill_with_your_own_catalog(tmp_path, capsys):
+    (tmp_path / "prices.toml").write_text(CUSTOM_CATALOG)
+    (tmp_path / "s.toml").write_text('name = "acme"\napi_model = "acme-llm"\ngpu_type = "acme-gpu"\n')
+    out = tmp_path / "acme.xlsx"
+    # The ids are not in the bundled catalog: without --catalog the scenario is refused in one line.
+    assert main(["fill", str(tmp_path / "s.toml"), "-o", str(out)]) == 2
+    assert "acme-llm" in capsys.readouterr().err
+    assert main(["fill", str(tmp_path / "s.toml"), "--catalog", str(tmp_path / "prices.toml"), "-o", str(out),
+                 "--recalc", "--check"]) == 0
+    values, _ = _inputs(out)
+    # The catalog's figures are in the price inputs; the unknown ids are left blank (the bundled catalog the
+    # workbook's functions read does not have them).
+    assert values["api_input_usd_per_mtok"] == 1.0 and values["api_output_usd_per_mtok"] == 3.0
+    assert values["gpu_usd_per_hour"] == 1.5 and values["gpu_peak_tflops"] == 500
+    assert values["api_model"] is None and values["gpu_type"] is None
+    computed, _ = _inputs(out, data_only=True)
+    # By hand: 50,000 requests/day x 365 x (400 x $1 + 100 x $3) / 1M = $12,775 a year.
+    assert computed["out_annual_cost_usd_api"] == pytest.approx(12_775)
+
+
+def test_fill_keeps_a_bundled_catalog_id(tmp_path):
+    a = resolve(api_model="gpt-5.5")
+    values = input_values(portable(a))
+    assert values["api_model"] == "gpt-5.5" and values["api_input_usd_per_mtok"] == 5.0
+

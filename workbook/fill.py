@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.engine import Assumptions, input_specs, read_scenarios
+from buildbuy.engine import Assumptions, default_catalog, input_specs, read_scenarios, resolve
 from buildbuy.engine.errors import InputError
 from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
 
@@ -58,6 +58,37 @@ def input_values(a: Assumptions) -> dict[str, Any]:
     return out
 
 
+#: Inputs that name a row of the price catalog, and the catalog table of the row.
+CATALOG_IDS = {"api_model": "api_model", "gpu_type": "gpu"}
+
+
+def portable(a: Assumptions) -> Assumptions:
+    """The same scenario, computable without the price catalog it was read with.
+
+    The workbook's functions only know the bundled catalog. So every figure a catalog row filled in (prices,
+    GPU throughput ...) becomes an input the scenario gives, and a catalog id the bundled catalog does not have
+    is left blank (the workbook holds its figures; the id stays in your catalog file). Same numbers, same
+    answer.
+    """
+    if not any(a[key] for key in CATALOG_IDS):
+        return a
+    raw = {k: a[k] for k in a.given}
+    bare = resolve({k: v for k, v in raw.items() if k not in CATALOG_IDS}, scenario=a.name)
+    for key in input_specs():
+        if key not in a.given and key not in CATALOG_IDS and key not in DERIVED and _differs(a[key], bare[key]):
+            raw[key] = a[key]
+    bundled = default_catalog()
+    for key, table in CATALOG_IDS.items():
+        ident = raw.get(key)
+        if ident and ident.lower() not in {i.lower() for i in bundled.ids(table)}:
+            del raw[key]
+    return resolve(raw, scenario=a.name)
+
+
+def _differs(x: Any, y: Any) -> bool:
+    return type(x) is not type(y) or x != y
+
+
 _NAME_RE = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<col>[A-Z]+)\$?(?P<row>\d+)$")
 
 
@@ -73,7 +104,7 @@ def input_cells(pkg: Package) -> dict[str, tuple[str, str]]:
 
 def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
     """Write one scenario into a copy of the template at ``dst`` (atomic)."""
-    values = input_values(a)
+    values = input_values(portable(a))
     with Package(template) as pkg:
         cells = input_cells(pkg)
         missing = [k for k in values if k not in cells]
@@ -99,8 +130,12 @@ def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) 
     return Path(dst)
 
 
-def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
-    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first."""
+def load_scenarios(sources: Iterable[str | Path], catalog: Any = None) -> list[Assumptions]:
+    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first.
+
+    With ``catalog`` (your own price catalog, :func:`buildbuy.engine.load_catalog`) the prices of ``api_model``
+    and ``gpu_type`` come from it; see :func:`portable` for how they reach the workbook.
+    """
     out: list[Assumptions] = []
     for source in sources:
         p = Path(source)
@@ -108,7 +143,7 @@ def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
         if p.is_dir() and not files:
             raise ScenarioFileError(f"folder {p} holds no .toml or .json scenario file")
         for f in files:
-            out.extend(read_scenarios(f))
+            out.extend(portable(a) for a in read_scenarios(f, catalog=catalog))
     names = [a.name for a in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
