@@ -48,7 +48,8 @@ def build_workbook() -> Workbook:
 
 
 #: Sheets printed one page wide and as many pages tall as they need; Cover and Checks fit one page; the
-#: Calculations timeline runs across pages at a fixed scale, its titles (columns A:D, month row) on every page.
+#: Calculations timeline runs across pages at a fixed scale, its titles (columns A:D, month row) on every page;
+#: Inputs prints two pages wide (values, then descriptions and sources), its labels on both.
 ONE_PAGE = ("Cover", "Checks")
 CALC_SCALE = 60
 
@@ -66,7 +67,7 @@ def _page_setup(ws: Any) -> None:
         ws.page_setup.pageOrder = "overThenDown"
         return
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = 2 if ws.title == "Inputs" else 1
     ws.page_setup.fitToHeight = 1 if ws.title in ONE_PAGE else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from buildbuy.engine import input_specs
@@ -126,9 +127,10 @@ CONSTANTS = [
 ]
 
 FIRST_ROW = 5
+RIGHT = Alignment(horizontal="right", vertical="top")
 #: Columns: label, engine name, value, unit, default, description, source, as-of.
 COLUMNS = ["Input", "Name (engine key)", "Value", "Unit", "Default", "What it is", "Source", "As of"]
-WRAP_CHARS = {"F": 62, "G": 52}  # characters per line of the wrapped columns (their widths)
+WRAP_CHARS = {"F": 80, "G": 66}  # characters per line of the wrapped columns (their widths)
 
 
 def label(spec: Any) -> str:
@@ -203,6 +205,7 @@ def build(wb: Any, layout: Layout) -> None:
             put(ws, f"B{row}", spec.key, "Unit")
             value = spec.default if spec.default not in (None, "") else None
             put(ws, f"C{row}", shown(spec, value), "Input", fmt)
+            ws[f"C{row}"].alignment = RIGHT
             put(ws, f"D{row}", spec.unit, "Unit")
             if spec.key in DERIVED_CELLS:
                 formula(ws, f"E{row}", f"={DERIVED_CELLS[spec.key]}", f'"derived "{COUNT}')
@@ -211,6 +214,7 @@ def build(wb: Any, layout: Layout) -> None:
             else:
                 put(ws, f"E{row}", shown(spec, spec.default), "Label",
                     fmt if isinstance(spec.default, (int, float)) and spec.kind != "bool" else None)
+            ws[f"E{row}"].alignment = RIGHT
             what = spec.description + (f" Left blank: {spec.derived}." if spec.derived else "")
             put(ws, f"F{row}", what, "Wrapped")
             put(ws, f"G{row}", spec.source, "Wrapped")
@@ -228,13 +232,14 @@ def build(wb: Any, layout: Layout) -> None:
     for key, text, value, unit, note in CONSTANTS:
         put(ws, f"A{row}", text, "Label")
         put(ws, f"B{row}", key, "Unit")
-        put(ws, f"C{row}", value, "Input", GENERAL)
+        put(ws, f"C{row}", value, "Input", COUNT if value >= 1000 else GENERAL)
         put(ws, f"D{row}", unit, "Unit")
         put(ws, f"F{row}", note, "Wrapped")
         name(wb, key, f"Inputs!$C${row}")
         row += 1
     ws.freeze_panes = "C5"
     ws.print_title_rows = "4:4"
+    ws.print_title_cols = "A:A"
 
 
 def _fit_height(ws: Any, row: int, texts: dict[str, str]) -> None:

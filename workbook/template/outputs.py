@@ -11,9 +11,13 @@ from typing import Any
 
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.chart.series import SeriesLabel, StrRef
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from buildbuy.engine.model import LINE_ITEMS
 from buildbuy.engine.report import COMPARE_COLUMNS
@@ -82,7 +86,9 @@ HIDE_ZERO = 'General;-General;;@'
 RIGHT = Alignment(horizontal="right", vertical="top")
 WRAP = Alignment(wrap_text=True, vertical="top")
 #: Rows kept free for a chart anchored on the sheet (a 9 cm chart over 20-point rows).
-CHART_ROWS = 19
+CHART_ROWS = 21
+#: Height and width of each chart (cm): two side by side fill the printed width of the sheet.
+CHART_CM = (10, 18.5)
 
 
 def _slug(option: str) -> str:
@@ -182,6 +188,7 @@ def _options_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
         put(ws, f"B{r}", unit, "Unit")
         put(ws, f"C{r}", key, "Unit")
         put(ws, f"H{r}", definition, "Wrapped")
+        ws[f"H{r}"].alignment = Alignment(wrap_text=True, vertical="top", indent=1)
         for j, option in enumerate(OPTIONS):
             col = get_column_letter(4 + j)
             call = f"BVB_METRIC({col}${head},assumptions,$C{r})"
@@ -300,7 +307,7 @@ def _reasons(wb: Any, ws: Any, layout: Layout, r0: int) -> None:
     """
     put(ws, f"A{r0 - 1}", "Why: the reasons and warnings behind the recommendation", "Section")
     header(ws, r0, ["Rule id", "Kind", "Supports", "Points", "Sentence"])
-    ws[f"D{r0}"].style = "HeaderNumber"
+    ws[f"D{r0}"].alignment = Alignment(horizontal="center", vertical="center")
     ws.merge_cells(f"E{r0}:H{r0}")
     for k in range(1, REASON_ROWS + 1):
         r = r0 + k
@@ -309,10 +316,10 @@ def _reasons(wb: Any, ws: Any, layout: Layout, r0: int) -> None:
         formula(ws, f"B{r}", f'=BVB_REASON(assumptions,{n},"kind",0)', HIDE_ZERO)
         formula(ws, f"C{r}", f'=BVB_REASON(assumptions,{n},"supports",0)', HIDE_ZERO)
         formula(ws, f"D{r}", f'=IF(B{r}="reason",BVB_REASON(assumptions,{n},"weight"),"")', GENERAL)
-        ws[f"D{r}"].alignment = RIGHT
+        ws[f"D{r}"].alignment = Alignment(horizontal="center", vertical="top")
         formula(ws, f"E{r}", f'=BVB_REASON(assumptions,{n},"sentence",0)', HIDE_ZERO)
         ws.merge_cells(f"E{r}:H{r}")
-        ws[f"E{r}"].alignment = WRAP
+        ws[f"E{r}"].alignment = Alignment(wrap_text=True, vertical="top", indent=1)
         ws.row_dimensions[r].height = 30
     name(wb, "out_reasons", f"Outputs!$A${r0 + 1}:$E${r0 + REASON_ROWS}")
     layout.rows["reasons_first"] = r0 + 1
@@ -333,19 +340,28 @@ def _style_series(s: Series, j: int, markers: bool) -> None:
         s.marker.symbol = "none"
 
 
+def _title(text: str) -> Title:
+    """A chart title in 12-point bold (the default 18-point title crowds a 9 cm chart)."""
+    font = CharacterProperties(sz=1200, b=True)
+    rich = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])])
+    return Title(tx=Text(rich=rich), overlay=False)
+
+
 def add_charts(wb: Any, layout: Layout) -> None:
     """Cost by line item (stacked bars), cumulative cost over the horizon, annual cost against volume."""
     ws = wb["Outputs"]
     top = layout.rows["charts_top"]
     put(ws, f"A{top}", "Charts", "Section")
+    ws.row_breaks.append(Break(id=top - 1))  # the charts start a printed page, the reasons the next one
+    ws.row_breaks.append(Break(id=layout.rows["reasons_first"] - 3))
 
     bars = BarChart()
     bars.type = "col"
     bars.grouping = "stacked"
     bars.overlap = 100
-    bars.title = "What each option costs over the horizon, by line item (USD)"
+    bars.title = _title("What each option costs over the horizon, by line item (USD)")
     bars.y_axis.title = "USD over the horizon"
-    bars.height, bars.width = 9, 17
+    bars.height, bars.width = CHART_CM
     head, first, last = layout.rows["items_header"], layout.rows["items_first"], layout.rows["items_last"]
     for i, r in enumerate(range(first, last + 1)):
         s = Series(Reference(ws, min_col=4, max_col=7, min_row=r), title_from_data=False)
@@ -361,11 +377,11 @@ def add_charts(wb: Any, layout: Layout) -> None:
 
     calc = wb["Calculations"]
     line = ScatterChart()
-    line.title = "Cumulative cost per option, month by month over the horizon (USD)"
+    line.title = _title("Cumulative cost per option, month by month over the horizon (USD)")
     line.style = 13
     line.y_axis.title = "Cumulative cost, USD"
     line.x_axis.title = "Month (ends at the horizon)"
-    line.height, line.width = 9, 17
+    line.height, line.width = CHART_CM
     xs = Reference(calc, min_col=FIRST_MONTH_COL, max_col=LAST_MONTH_COL, min_row=layout.rows["chart_month"])
     for j, option in enumerate(OPTIONS):
         r = layout.rows[f"cumulative:{option}"]
@@ -381,11 +397,11 @@ def add_charts(wb: Any, layout: Layout) -> None:
     sens = wb["Sensitivity"]
     first, last = layout.rows["sens_volume_first"], layout.rows["sens_volume_last"]
     scatter = ScatterChart()
-    scatter.title = "Annual run-rate cost against volume, 0.1x to 10x today's (log scale)"
+    scatter.title = _title("Annual run-rate cost against volume, 0.1x to 10x today's, break-even marked (USD/year)")
     scatter.style = 13
     scatter.x_axis.title = "Requests per day (log scale)"
     scatter.y_axis.title = "USD/year"
-    scatter.height, scatter.width = 9, 17
+    scatter.height, scatter.width = CHART_CM
     xs = Reference(sens, min_col=3, min_row=first, max_row=last)
     for j, option in enumerate(OPTIONS):
         ys = Reference(sens, min_col=4 + j, min_row=first, max_row=last)
@@ -404,5 +420,5 @@ def add_charts(wb: Any, layout: Layout) -> None:
     scatter.x_axis.number_format = "#,##0"
     scatter.x_axis.delete = False
     scatter.y_axis.delete = False
-    scatter.legend.position = "b"
+    scatter.legend.position = "r"
     ws.add_chart(scatter, f"A{top + 1 + CHART_ROWS}")
