@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from .common import OPTIONS, Layout, formula, header, put, title, widths
 from .styles import COUNT, DECIMAL, MONEY
@@ -74,6 +75,7 @@ def build(wb: Any, layout: Layout) -> None:
                  "=sensitivity_volume_low*(sensitivity_volume_high/sensitivity_volume_low)^(($A{r}-1)/"
                  "sensitivity_volume_steps)", "=rpd_effective*B{r}", "requests_per_day", COUNT)
     row = _breakeven_marker(ws, layout, row)
+    ws.row_breaks.append(Break(id=row - 1))  # printed pages: volume; API price and headcount; GPU price
     # BVB_SENSITIVITY's "api_price_factor" scales both API prices by the multiple (column B).
     row = _table(ws, layout, row, "price", "Annual cost against API price (input and output prices scaled)",
                  ("Price multiple", "Input price (USD/1M tokens)"), STEPS, "=sensitivity_price_step*$A{r}",
@@ -82,6 +84,7 @@ def build(wb: Any, layout: Layout) -> None:
                  ("ML engineers (FTE)", "Change from Inputs (FTE)"), STEPS,
                  "=sensitivity_headcount_step*($A{r}-1)", "=B{r}-ml_engineers", "ml_engineers", DECIMAL,
                  engine_col="B")
+    ws.row_breaks.append(Break(id=row - 1))
     _table(ws, layout, row, "gpu", "Annual cost against GPU price per hour",
            ("Price multiple", "GPU price (USD/GPU-hour)"), STEPS, "=sensitivity_price_step*$A{r}",
            "=gpu_usd_per_hour*B{r}", "gpu_usd_per_hour", DECIMAL)
