@@ -38,12 +38,12 @@ def build_workbook() -> Workbook:
     sensitivity.build(wb, layout)
     checks.build(wb, layout)
     outputs.add_charts(wb, layout)
-    for ws in wb.worksheets:
-        _page_setup(ws)
     conf = wb.create_sheet("xlwings.conf")
     widths(conf, {"A": 20, "B": 30})
     put(conf, "A1", "UDF Modules", "Label")
     put(conf, "B1", "buildbuy.udfs", "Input")
+    for ws in wb.worksheets:
+        _page_setup(ws)
     return wb
 
 

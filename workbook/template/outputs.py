@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
-from openpyxl.chart.series import SeriesLabel, StrRef
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
@@ -369,7 +370,9 @@ def add_charts(wb: Any, layout: Layout) -> None:
         s.graphicalProperties.solidFill = ITEM_COLOURS[i % len(ITEM_COLOURS)]
         s.graphicalProperties.line.solidFill = ITEM_COLOURS[i % len(ITEM_COLOURS)]
         bars.series.append(s)
-    bars.set_categories(Reference(ws, min_col=4, max_col=7, min_row=head))
+    names = AxDataSource(strRef=StrRef(f"'Outputs'!$D${head}:$G${head}"))  # text categories: the options
+    for s in bars.series:
+        s.cat = names
     bars.legend.position = "r"
     bars.x_axis.delete = False
     bars.y_axis.delete = False
