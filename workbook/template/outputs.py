@@ -29,7 +29,6 @@ from .common import (
     FIRST_MONTH_COL,
     LAST_MONTH,
     LAST_MONTH_COL,
-    NAMES,
     OPTIONS,
     Layout,
     formula,
@@ -71,8 +70,8 @@ METRICS = [
 ]
 TEXT_METRICS = ("feasible", "meets_latency", "infeasible_because")
 REASON_ROWS = 20
-#: The Risk sheet's named cell with the probability that the recommended option is the cheapest feasible one.
-P_CHEAPEST = "risk_p_cheapest_recommended"
+#: The Risk sheet's named inputs a Monte Carlo call takes after the ranges.
+RISK_ARGS = "risk_correlations,risk_draws,risk_seed"
 #: One colour and one dash per option in every chart: API, FINE-TUNE, TRAIN, PHASED.
 COLOURS = ("1F77B4", "D62728", "2CA02C", "9467BD")
 DASHES = ("solid", "dash", "sysDot", "lgDashDot")
@@ -155,11 +154,19 @@ def _top_block(wb: Any, ws: Any, layout: Layout, r: int) -> int:
         ws.merge_cells(f"B{r}:H{r}")
         ws[f"B{r}"].alignment = WRAP
         r += 1
-    if P_CHEAPEST in NAMES:
-        put(ws, f"A{r}", "Probability it is the cheapest feasible option", "Label")
+    if _has("BVB_RISK_CELL"):  # the Risk sheet's Monte Carlo over its input ranges
+        put(ws, f"A{r}", "Probability the recommendation is the cheapest", "Label")
         put(ws, f"B{r}", "share of draws", "Unit")
-        formula(ws, f"C{r}", f"={P_CHEAPEST}", "0%")
-        put(ws, f"D{r}", "from the Risk sheet (Monte Carlo over the input ranges)", "Note")
+        formula(ws, f"C{r}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"p_table",$C$4,"p_cheapest",{RISK_ARGS})',
+                "0%")
+        ws[f"C{r}"].alignment = Alignment(horizontal="left", vertical="top")
+        put(ws, f"D{r}", "Share of the Risk sheet's draws in which it is the cheapest feasible option", "Note")
+        name(wb, "out_p_cheapest", f"Outputs!$C${r}")
+        r += 1
+        put(ws, f"A{r}", "Under the input ranges (Risk sheet)", "Label")
+        formula(ws, f"B{r}", "=risk_sentence")
+        ws.merge_cells(f"B{r}:H{r}")
+        ws[f"B{r}"].alignment = WRAP
         r += 1
     put(ws, f"A{r}", "Data moat litmus test", "Label")
     put(ws, f"B{r}", "score / 4", "Unit")
