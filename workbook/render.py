@@ -81,7 +81,7 @@ def _content_box(pdf: Path, dpi: int, timeout: float, page: int = 1) -> list[str
 README_PICTURES = [("Outputs", 1, "outputs.png"), ("Outputs", 2, "outputs-charts.png"), ("Risk", 1, "risk.png")]
 
 
-def readme_pictures(docs: str | Path | None = None, dpi: int = 80) -> list[Path]:
+def readme_pictures(docs: str | Path | None = None, dpi: int = 110) -> list[Path]:
     """Fill the bundled regulated-SaaS example, recalculate it and render the README's pictures into ``docs``."""
     from buildbuy.engine import read_scenarios
 
