@@ -13,6 +13,8 @@ from typing import Any
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 
+from buildbuy.udfs.registry import REGISTRY
+
 from .common import FIRST_MONTH, LAST_MONTH, OPTIONS, Layout, formula, header, name, put, title, widths
 from .styles import GENERAL, MONEY
 
@@ -63,6 +65,14 @@ def build(wb: Any, layout: Layout) -> None:
                      f'=BVB_NPV("{option}",assumptions)',
                      f"=NPV((1+discount_rate_per_year)^(1/months_per_year)-1,"
                      f"Calculations!{FIRST_MONTH}{flows}:{LAST_MONTH}{flows})"))
+    if "BVB_COST_BY_YEAR" in REGISTRY:  # the engine's cost by year against the timeline's year-1 months
+        year = layout.rows["year"]
+        for option in OPTIONS:
+            flows = layout.rows[f"in_horizon:{option}"]
+            rows.append((f"{option}: cost in year 1 = sum of the timeline's first 12 months",
+                         f'=BVB_COST_BY_YEAR(assumptions,"{option}",1)',
+                         f"=SUMIFS(Calculations!${FIRST_MONTH}${flows}:${LAST_MONTH}${flows},"
+                         f"Calculations!${FIRST_MONTH}${year}:${LAST_MONTH}${year},1)"))
     r = 5
     for label, engine, native in rows:
         put(ws, f"A{r}", label, "Label")
