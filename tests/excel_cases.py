@@ -13,13 +13,14 @@ from buildbuy.engine.model import LINE_ITEMS
 A = object()  # placeholder for the assumptions range
 
 #: The assumptions range the cases use (a two-column key/value table, as on a sheet): the article's worked example
-#: (1,000 users x 50 requests x 500 tokens at $10/M = $91,250/year), regulated, post-PMF, with the build side
-#: reduced to one GPU and one fixed cost, so every option can be worked out by hand (no ML team, evaluation or
-#: fine-tuning runs; MLOps $58,125/year, which puts the API / FINE-TUNE break-even at exactly 50,000 requests/day).
+#: (1,000 users x 50 requests x 500 tokens at $10/M = $91,250/year), regulated with data residency, post-PMF,
+#: with the build side reduced to one GPU and one fixed cost, so every option can be worked out by hand (no ML
+#: team, evaluation or fine-tuning runs; MLOps $58,125/year).
 ASSUMPTIONS = [
     ["daily_active_users", 1000.0],
     ["requests_per_user_per_day", 50.0],
     ["regulated_industry", True],
+    ["data_residency_required", True],
     ["differentiator", "model"],
     ["product_market_fit", True],
     ["labeled_examples", 20000.0],
@@ -33,17 +34,29 @@ ASSUMPTIONS = [
 # ---- worked by hand (not by the engine): monthly flows of each option over the default 36-month horizon ----
 _API_MONTH = 91_250 / 12                 # $250/day x 365 / 12
 _MLOPS_MONTH = 58_125 / 12               # from project start
-_GPU_MONTH = 2_000.0                     # one GPU (45,000 req/day x 500 tok x 2 peak / (86,400 x 2,500 x 0.6) = 0.35)
-_SERVED_MONTH = 0.1 * _API_MONTH + _GPU_MONTH + _MLOPS_MONTH   # 10% API fallback + the GPU + MLOps = $7,604.17
+#: One rented GPU at $24,000/8,760 an hour x 730 h. Sizing by hand for the default 8B BF16 model on an 80 GB GPU:
+#: weights 16 GB + KV cache 131,072 B/token x 500 tokens x 32 sequences = 2.1 GB, under 72 GB usable: one GPU per
+#: replica; decode 32 x 2,039 GB/s / 18.1 GB x 0.5 = 1,802.7 tokens/s, prefill 312 TFLOP/s x 0.4 / 16 GFLOP =
+#: 7,800 tokens/s, so a request takes 400/7,800 + 100/1,802.7 = 0.1068 s of a replica; at the peak (2x) and 60%
+#: utilisation 50,000 requests/day need 50,000 x 30.42 / 2,628,000 x 2 x 0.1068 / 0.6 = 0.21 replicas: one GPU.
+_GPU_MONTH = 2_000.0
+#: Residency without a compliant hosted API: no traffic falls back to the API once the own model serves.
+_SERVED_MONTH = _GPU_MONTH + _MLOPS_MONTH   # $6,843.75
 #: Pre-training: 6 x 7e9 parameters x 1.4e11 tokens = 5.88e21 FLOPs at 312 TFLOP/s x 0.4 MFU = 13,087.6 GPU-hours
-#: at $24,000 / 8,760 per hour, spread over 12 months.
-_TRAIN_COMPUTE = 6 * 7e9 * 1.4e11 / (312e12 * 0.4) / 3600 * (24_000 / 8_760)
+#: at $24,000 / 8,760 per hour, times the 1.5 overhead factor, spread over 12 months; post-training $250,000 in the
+#: last training month (the pre-trained 7B model also fits one GPU).
+_TRAIN_COMPUTE = 6 * 7e9 * 1.4e11 / (312e12 * 0.4) / 3600 * (24_000 / 8_760) * 1.5
 _FLOWS = {
     "API": [_API_MONTH] * 36,
     "FINE-TUNE": [_API_MONTH + _MLOPS_MONTH] * 2 + [_SERVED_MONTH] * 34,          # 2 months of fine-tuning
-    "TRAIN": [_API_MONTH + _MLOPS_MONTH + _TRAIN_COMPUTE / 12] * 12 + [_SERVED_MONTH] * 24,
-    "PHASED": [_API_MONTH] * 6 + [_API_MONTH + _MLOPS_MONTH] * 2 + [_SERVED_MONTH] * 28,  # fine-tune from month 6
+    "TRAIN": [_API_MONTH + _MLOPS_MONTH + _TRAIN_COMPUTE / 12] * 11
+    + [_API_MONTH + _MLOPS_MONTH + _TRAIN_COMPUTE / 12 + 250_000] + [_SERVED_MONTH] * 24,
+    # phase 2 from month 6, when the API bill ($91,250/year) passes its $50,000 trigger
+    "PHASED": [_API_MONTH] * 6 + [_API_MONTH + _MLOPS_MONTH] * 2 + [_SERVED_MONTH] * 28,
 }
+#: FINE-TUNE's cumulative excess over the API after its two building months (2 x MLOps) shrinks by the monthly
+#: saving of $760.42 (the API's $7,604.17 against $6,843.75): break-even 2 + 9,687.50 / 760.42 = 14.74 months.
+_FT_BREAKEVEN_MONTH = 2 + 2 * _MLOPS_MONTH / (_API_MONTH - _SERVED_MONTH)
 
 
 def _npv(flows: list[float]) -> float:
@@ -51,20 +64,31 @@ def _npv(flows: list[float]) -> float:
     return sum(f / 1.1 ** ((m + 1) / 12) for m, f in enumerate(flows))
 
 
-#: Every option serves at the same run-rate: API $91,250; the others $58,125 + $9,125 + $24,000 = $91,250.
+#: Run-rates: the API $91,250; the self-hosted options $58,125 of MLOps + $24,000 for the GPU = $82,125.
 _COMPARE = [["option", "annual_cost_usd", "tco_usd", "npv_usd", "latency_ms"]] + [
-    [o, 91_250.0, sum(f), _npv(f), 1000.0 if o == "API" else 100.0] for o, f in _FLOWS.items()]
+    [o, 91_250.0 if o == "API" else 82_125.0, sum(f), _npv(f), 1000.0 if o == "API" else 100.0]
+    for o, f in _FLOWS.items()]
 
 
 def _reasons_check(got):
     """Worked from the rules by hand: Q1 (in the model), Q2 ($91,250 > $50K), Q3 (regulated), 20K examples for
-    FINE-TUNE; the API is cheaper over 36 months ($273,750 < $283,437.50); prompting untried, no rebase plan."""
+    FINE-TUNE; frontier fast, domain served, public data for the API; prompting untried, no rebase plan, and
+    residency from day one while the fine-tune serves from month 2."""
     assert all(len(row) == 3 and row[1] in ("reason", "warning") for row in got), got
     assert got[0][0] == "Q1-IN-MODEL"
     ids = {row[0] for row in got}
-    assert {"Q1-IN-MODEL", "Q2-SPEND-50K", "Q3-REGULATED", "M-EXAMPLES-10K", "COST-TCO"} <= ids, ids
-    assert {"W-PROMPTING-NOT-TRIED", "W-NO-REBASE-PLAN"} <= {row[0] for row in got if row[1] == "warning"}
+    assert {"Q1-IN-MODEL", "Q2-SPEND-50K", "Q3-REGULATED", "M-EXAMPLES-10K", "Q4-FRONTIER-FAST",
+            "M-DOMAIN-SERVED", "M-DATA-PUBLIC"} <= ids, ids
+    assert {"W-PROMPTING-NOT-TRIED", "W-NO-REBASE-PLAN", "W-INTERIM-API"} <= {
+        row[0] for row in got if row[1] == "warning"}
     assert "Q2-SPEND-500K" not in ids and "M-PRE-PMF" not in ids
+
+
+def _sentence_check(got):
+    """Residency rules out the API and PHASED (it starts on the API), no corpus rules out TRAIN: FINE-TUNE is the
+    only feasible option, at the NPV of its flows above."""
+    assert got.startswith("FINE-TUNE is the only feasible option"), got
+    assert f"${_npv(_FLOWS['FINE-TUNE']):,.0f}" in got, got
 
 
 def _roadmap_check(got):
@@ -104,11 +128,24 @@ CASES = [
     ("BVB_SENSITIVITY", ("API", A, "requests_per_day", 100000), 182_500.0, "by hand: twice the worked example"),
     ("BVB_SENSITIVITY", ("API", A, "api_price_factor", 0.5), 45_625.0, "by hand: half the API prices"),
     ("BVB_COMPARE", (A,), _COMPARE, "by hand: the monthly flows above, summed and discounted"),
-    ("BVB_BREAKEVEN_VOLUME", (A, "API", "FINE-TUNE"), 50_000.0,
-     "by hand: 1.825 v = 58,125 + 0.1825 v + 24,000 (one GPU up to 144,000/day) -> v = 82,125 / 1.6425"),
-    ("BVB_BREAKEVEN_MONTH", (A, "API", "FINE-TUNE"), "#N/A",
-     "equal run-rates at 50,000/day, and FINE-TUNE pays 2 months of MLOps first: never catches up"),
-    ("BVB_RECOMMEND", (A,), "FINE-TUNE", "in-model differentiator, post-PMF, regulated, 20K examples"),
+    ("BVB_BREAKEVEN_VOLUME", (A, "API", "FINE-TUNE"), 45_000.0,
+     "by hand: 1.825 v = 58,125 + 24,000 (no fallback; one GPU up to 240,000/day) -> v = 82,125 / 1.825"),
+    ("BVB_BREAKEVEN_MONTH", (A, "API", "FINE-TUNE"), _FT_BREAKEVEN_MONTH,
+     "by hand: 2 building months of MLOps, then $760.42 a month cheaper"),
+    ("BVB_RECOMMEND", (A,), "FINE-TUNE", "residency rules out the API (and PHASED, which starts on it); TRAIN has "
+     "no corpus; FINE-TUNE is left"),
+    ("BVB_CHEAPEST", (A,), "FINE-TUNE", "the only feasible option is also the cheapest feasible one"),
+    ("BVB_FEASIBLE", (A, "API"), False, "data_residency_required, no compliant hosted deployment"),
+    ("BVB_FEASIBLE", (A, "fine-tune"), True, "FINE-TUNE breaks no constraint"),
+    ("BVB_INFEASIBLE_BECAUSE", (A, "FINE-TUNE"), "", "nothing rules FINE-TUNE out"),
+    ("BVB_DECIDING_RULES", (A,), "COST-CHEAPEST", "FINE-TUNE's NPV is below the API's anyway: residency did not "
+     "decide it"),
+    ("BVB_PREMIUM", (A,), 0.0, "the answer is the cheapest feasible option: no premium"),
+    ("BVB_PREMIUM", (A, "ratio"), 1.0, "NPV ratio of the answer to itself"),
+    ("BVB_DECISION_SENTENCE", (A,), _sentence_check, "only FINE-TUNE is feasible"),
+    ("BVB_COST_BY_YEAR", ("API", A, 2), 91_250.0, "by hand: flat volume and prices, the worked example's year"),
+    ("BVB_LASTING_BREAKEVEN_MONTH", (A, "API", "FINE-TUNE"), _FT_BREAKEVEN_MONTH,
+     "FINE-TUNE stays cheaper from its first break-even on"),
     ("BVB_REASONS", (A,), _reasons_check, "rules worked by hand"),
     ("BVB_ROADMAP", (A,), _roadmap_check, "article phases"),
     ("BVB_REASON", (A, 1, "rule_id"), "Q1-IN-MODEL", "question 1 fires first"),
@@ -116,11 +153,10 @@ CASES = [
     ("BVB_REASON", (A, 99, "sentence", "-"), "-", "what the caller asks for past the last finding"),
     ("BVB_PHASE", (A, 2, "start_month"), 6.0, "article: phase 2 at month 6"),
     ("BVB_PHASE", (A, 3, "end_month"), "open-ended", "phase 3 has no end"),
-    ("BVB_LINE_ITEM", ("FINE-TUNE", A, "gpu_serving", 3), 2_000.0,
+    ("BVB_LINE_ITEM", ("FINE-TUNE", A, "gpu_rental", 3), 2_000.0,
      "by hand: one GPU at $2,000/month once the fine-tune serves (month 3, after 2 months of building)"),
     ("BVB_LINE_ITEM", ("API", A, "api_usage", 60), 91_250 / 12, "month 60, past the 36-month horizon"),
-    ("BVB_SCORE", (A, "API"), 4.0,
-     "by hand: frontier moving fast 1 + domain well served 1 + public data 1 + cheaper over the horizon 1"),
+    ("BVB_SCORE", (A, "API"), 3.0, "by hand: frontier moving fast 1 + domain well served 1 + public data 1"),
     ("BVB_MOAT_SCORE", (True, True, True, False), 4.0, "by hand: all four points"),
     ("BVB_MOAT_VERDICT", (True, False, False, True), "weak", "by hand: proprietary, static and perishable"),
     ("BVB_PRICE", ("gpt-5.5", "input_usd_per_mtok"), 5.0, "bundled catalog row"),

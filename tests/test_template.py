@@ -126,10 +126,11 @@ def test_rule6_one_formula_per_row_across_the_timeline(wb):
         checked += 1
     # the month header, horizon flag, discount factor, volume, year and chart-month rows; per option its line
     # items, the total, the cost within the horizon and the cumulative cost; then the native recomputations
-    # (API fees; FINE-TUNE serving flag, GPUs, GPU cost, ML team)
+    # (API fees; FINE-TUNE serving flag, GPUs, GPUs owned, bought, place in the life cycle, replaced, rental,
+    # purchases, depreciation, ML team)
     from buildbuy.engine.model import OPTION_LINE_ITEMS
 
-    assert checked == 6 + sum(len(items) + 3 for items in OPTION_LINE_ITEMS.values()) + 5
+    assert checked == 6 + sum(len(items) + 3 for items in OPTION_LINE_ITEMS.values()) + 11
 
 
 def test_rule8_frozen_panes(wb):

@@ -120,13 +120,14 @@ def test_reasons_show_full_ids_and_points_and_no_placeholders(computed):
     for i, f in enumerate(findings):
         r = head + 1 + i
         assert ws[f"A{r}"].value == f.rule_id
-        assert ws[f"D{r}"].value == (f.weight if f.kind == "reason" else "")
+        assert ws[f"D{r}"].value == (f.weight if f.kind == "reason" else "-")
     # Past the last finding the cells hold 0, which their number format prints as nothing.
     formulas = load_workbook(path)["Outputs"]
     for r in range(head + 1 + len(findings), head + 1 + REASON_ROWS):
         for col in "ABCE":
             assert ws[f"{col}{r}"].value == 0
             assert formulas[f"{col}{r}"].number_format.split(";")[2] == ""
+        assert ws[f"D{r}"].value == -1 and formulas[f"D{r}"].number_format.split(";")[1] == ""
     assert max(len(f) for f in ("W-PROMPTING-NOT-TRIED", "Q4-FRONTIER-PLATEAU")) < formulas.column_dimensions["A"].width
 
 

@@ -24,7 +24,7 @@ from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
-DERIVED = ("requests_per_day", "training_tokens")
+DERIVED = tuple(k for k, spec in input_specs().items() if spec.derived)
 
 
 @dataclass
@@ -59,7 +59,8 @@ def input_values(a: Assumptions) -> dict[str, Any]:
 
 
 #: Inputs that name a row of the price catalog, and the catalog table of the row.
-CATALOG_IDS = {"api_model": "api_model", "gpu_type": "gpu"}
+CATALOG_IDS = {"api_model": "api_model", "gpu_type": "gpu", "training_gpu_type": "gpu",
+               "serving_model": "open_weight_model"}
 
 
 def portable(a: Assumptions) -> Assumptions:
@@ -70,12 +71,12 @@ def portable(a: Assumptions) -> Assumptions:
     is left blank (the workbook holds its figures; the id stays in your catalog file). Same numbers, same
     answer.
     """
-    if not any(a[key] for key in CATALOG_IDS):
+    if not any(a.get(key) for key in CATALOG_IDS):
         return a
     raw = {k: a[k] for k in a.given}
     bare = resolve({k: v for k, v in raw.items() if k not in CATALOG_IDS}, scenario=a.name)
     for key in input_specs():
-        if key not in a.given and key not in CATALOG_IDS and key not in DERIVED and _differs(a[key], bare[key]):
+        if key not in a.given and key not in CATALOG_IDS and _differs(a[key], bare[key]):
             raw[key] = a[key]
     bundled = default_catalog()
     for key, table in CATALOG_IDS.items():

@@ -1,9 +1,10 @@
 """Checks: engine results against independent native-formula recomputations, and input sanity.
 
-Independent means the native side never calls a BVB_* function: the API fees, the serving GPUs and the ML
-team are recomputed month by month from the inputs (Calculations, last section), the NPV by Excel's own NPV over
-the monthly costs. A wrong engine line item therefore moves a check off 0. Every check cell is 0 when all is
-well; ``check_total`` sums them and shows on every sheet's header.
+Independent means the native side never calls a BVB_* function: the API fees, the serving GPUs (sized from the
+model and the GPU), what renting or buying them costs, capex, depreciation and the ML team are recomputed month
+by month from the inputs (Calculations, last section), the NPV by Excel's own NPV over the monthly costs. A
+wrong engine line item therefore moves a check off 0. Every check cell is 0 when all is well; ``check_total``
+sums them and shows on every sheet's header.
 """
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ TOTAL = "D"
 #: Line items the Calculations sheet recomputes natively from the inputs: (option:item, what it is).
 NATIVE_ITEMS = [
     ("API:api_usage", "API: hosted API fees"),
-    ("FINE-TUNE:gpu_serving", "FINE-TUNE: serving GPUs"),
+    ("FINE-TUNE:gpu_rental", "FINE-TUNE: rented GPUs (reserved ones are not recomputed)"),
+    ("FINE-TUNE:hardware_purchase", "FINE-TUNE: GPU purchases and replacements"),
     ("FINE-TUNE:ml_team", "FINE-TUNE: ML engineers"),
+]
+#: Figures of the options table recomputed natively: (metric, what it is, Calculations row of the native value).
+NATIVE_METRICS = [
+    ("capex_usd", "FINE-TUNE: hardware purchases over the horizon (capex)", "native:FINE-TUNE:hardware_purchase"),
+    ("depreciation_usd", "FINE-TUNE: depreciation over the horizon", "native:FINE-TUNE:depreciation"),
+    ("gpus_per_replica", "FINE-TUNE: GPUs per replica (memory of weights and KV cache)", "native:tp"),
 ]
 
 
@@ -40,11 +48,12 @@ def build(wb: Any, layout: Layout) -> None:
         ("API annual cost (run-rate)", '=BVB_ANNUAL_COST("API",assumptions)',
          "=rpd_effective*days_per_year*(input_tokens_per_request*api_input_usd_per_mtok*(1-api_cached_input_share*"
          "api_cached_input_discount)+output_tokens_per_request*api_output_usd_per_mtok)/tokens_per_million"),
-        ("Self-hosted GPU cost per year at month-1 volume",
-         f"=BVB_SELFHOST_COST(rpd_effective*(1-api_fallback_share),{TOKENS},gpu_usd_per_hour,"
-         "tokens_per_second_per_gpu,gpu_utilization,peak_to_average_ratio,min_gpus)",
-         f"=MAX(min_gpus,CEILING(rpd_effective*(1-api_fallback_share)*{TOKENS}*peak_to_average_ratio/"
-         "(seconds_per_day*tokens_per_second_per_gpu*gpu_utilization),1))*hours_per_year*gpu_usd_per_hour"),
+        ("Self-hosted GPU cost per year at month-1 volume (when a measured tokens/s per GPU is given)",
+         f"=IF(tokens_per_second_per_gpu>0,BVB_SELFHOST_COST(rpd_effective*(1-api_fallback_share),{TOKENS},"
+         "gpu_usd_per_hour,tokens_per_second_per_gpu,gpu_utilization,peak_to_average_ratio,min_gpus),0)",
+         f"=IF(tokens_per_second_per_gpu>0,MAX(min_gpus,CEILING(rpd_effective*(1-api_fallback_share)*{TOKENS}*"
+         "peak_to_average_ratio/(seconds_per_day*MAX(tokens_per_second_per_gpu,1)*gpu_utilization),1))*"
+         "hours_per_year*gpu_usd_per_hour,0)"),
         ("Pre-training compute cost (6 x N x D FLOPs)",
          "=BVB_TRAIN_COMPUTE_COST(model_parameters,training_tokens_effective,gpu_peak_tflops,mfu,gpu_usd_per_hour)",
          "=training_flops_per_param_token*model_parameters*training_tokens_effective/(gpu_peak_tflops*"
@@ -52,9 +61,18 @@ def build(wb: Any, layout: Layout) -> None:
     ]
     for key, text in NATIVE_ITEMS:
         engine_row = layout.rows[f"item:{key}"]
-        native_row = layout.rows[f"native:{key}"]
+        native = f"=Calculations!${TOTAL}${layout.rows[f'native:{key}']}"
+        if key.endswith("gpu_rental"):
+            native = f'=IF(gpu_ownership="reserved","not recomputed",{native[1:]})'
         rows.append((f"{text}: engine line item = native recomputation (horizon total)",
-                     f"=Calculations!${TOTAL}${engine_row}", f"=Calculations!${TOTAL}${native_row}"))
+                     f"=Calculations!${TOTAL}${engine_row}", native))
+    for metric, text, native_row in NATIVE_METRICS:
+        rows.append((f"{text}: engine = native recomputation", f'=BVB_METRIC("FINE-TUNE",assumptions,"{metric}")',
+                     f"=Calculations!${TOTAL}${layout.rows[native_row]}"))
+    gpus = layout.rows["native:FINE-TUNE:gpus"]
+    rows.append(("FINE-TUNE: serving GPUs in the horizon's last month: engine = native recomputation",
+                 '=BVB_METRIC("FINE-TUNE",assumptions,"serving_gpus")',
+                 f"=INDEX(Calculations!${FIRST_MONTH}${gpus}:${LAST_MONTH}${gpus},horizon_months)"))
     for option in OPTIONS:
         total = layout.rows[f"total:{option}"]
         rows.append((f"{option}: TCO = sum of its monthly line items within the horizon",
@@ -70,7 +88,7 @@ def build(wb: Any, layout: Layout) -> None:
         for option in OPTIONS:
             flows = layout.rows[f"in_horizon:{option}"]
             rows.append((f"{option}: cost in year 1 = sum of the timeline's first 12 months",
-                         f'=BVB_COST_BY_YEAR(assumptions,"{option}",1)',
+                         f'=BVB_COST_BY_YEAR("{option}",assumptions,1)',
                          f"=SUMIFS(Calculations!${FIRST_MONTH}${flows}:${LAST_MONTH}${flows},"
                          f"Calculations!${FIRST_MONTH}${year}:${LAST_MONTH}${year},1)"))
     r = 5
@@ -78,7 +96,9 @@ def build(wb: Any, layout: Layout) -> None:
         put(ws, f"A{r}", label, "Label")
         formula(ws, f"B{r}", engine, MONEY)
         formula(ws, f"C{r}", native, MONEY)
-        formula(ws, f"D{r}", f"=IF(ABS(B{r}-C{r})<=check_tolerance*MAX(1,ABS(C{r})),0,1)", GENERAL)
+        # 1 when they differ by more than the tolerance; 0 when equal or not recomputed (a note, not a number)
+        formula(ws, f"D{r}", f"=IF(ISNUMBER(C{r}),1*(ABS(B{r}-C{r})>check_tolerance*MAX(1,ABS(C{r}))),0)",
+                GENERAL)
         r += 1
     # Break-even volume: at it, the two engine run-rates are equal (skipped when they never cross).
     put(ws, f"A{r}", "At the API / FINE-TUNE break-even volume both annual costs are equal", "Label")

@@ -20,9 +20,12 @@ OPTIONS = ("API", "FINE-TUNE", "TRAIN", "PHASED")
 
 #: Short names of the line items for tables and chart legends.
 ITEM_LABELS = {
-    "api_usage": "Hosted API fees", "gpu_serving": "Serving GPUs", "finetune_and_labeling": "Fine-tuning and labeling",
-    "retraining": "Retraining runs", "training_compute": "Pre-training compute", "training_data": "Training data",
-    "ml_team": "ML engineers", "mlops": "MLOps", "evaluation": "Evaluation", "opportunity_cost": "Opportunity cost",
+    "api_usage": "Hosted API fees", "gpu_rental": "Rented or reserved GPUs", "hardware_purchase": "GPU purchases",
+    "hardware_maintenance": "Hardware maintenance", "power": "Power", "colocation": "Colocation",
+    "finetune_and_labeling": "Fine-tuning and labeling", "retraining": "Fine-tune refreshes",
+    "training_compute": "Pre-training compute", "post_training": "Post-training", "repretraining": "Pre-training again",
+    "training_data": "Training data", "ml_team": "ML engineers", "mlops": "MLOps", "evaluation": "Evaluation",
+    "opportunity_cost": "Opportunity cost",
 }
 
 

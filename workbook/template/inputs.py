@@ -96,7 +96,10 @@ _WORDS = {"usd": "USD", "api": "API", "gpu": "GPU", "gpus": "GPUs", "ml": "ML", 
 YES, NO = "yes", "no"
 
 #: Inputs whose blank value the engine derives, and the cell that shows the value in use.
-DERIVED_CELLS = {"requests_per_day": "rpd_effective", "training_tokens": "training_tokens_effective"}
+DERIVED_CELLS = {"requests_per_day": "rpd_effective", "training_tokens": "training_tokens_effective",
+                 "serving_active_parameters": "serving_active_parameters_effective",
+                 "kv_cache_bytes_per_token": "kv_cache_bytes_per_token_effective",
+                 "training_gpu_usd_per_hour": "training_gpu_usd_per_hour_effective"}
 
 #: Constants the native formulas use (rule 5: no numbers typed into formulas): name, label, value, unit, note.
 CONSTANTS = [
@@ -113,6 +116,13 @@ CONSTANTS = [
     ("training_tokens_per_parameter", "Compute-optimal tokens per parameter", 20, "tokens/parameter",
      "Hoffmann et al. 2022 (Chinchilla)"),
     ("flops_per_tflop", "FLOPs per TFLOP", 1e12, "FLOP/TFLOP", "Unit conversion"),
+    ("bytes_per_gb", "Bytes per GB", 1e9, "bytes/GB", "Unit conversion (decimal gigabytes)"),
+    ("forward_flops_per_param_token", "Forward-pass FLOPs per parameter per token", 2, "FLOPs/parameter/token",
+     "Prefill: one multiply and one add per active parameter"),
+    ("kv_tensors_per_layer", "KV tensors per layer", 2, "tensors", "Keys and values"),
+    ("kv_cache_bytes_per_value", "Bytes per KV cache value", 2, "bytes", "BF16 / FP16 KV cache"),
+    ("tensor_parallel_step", "Tensor-parallel step", 2, "x GPUs",
+     "A replica spans 1, 2, 4, 8 ... GPUs (powers of this)"),
     ("check_tolerance", "Check tolerance", 1e-6, "relative", "Largest relative difference a check accepts"),
     ("sensitivity_volume_low", "Sensitivity: lowest volume", 0.1, "x base volume",
      "Lowest volume of the sensitivity, as a multiple of today's"),
@@ -208,7 +218,8 @@ def build(wb: Any, layout: Layout) -> None:
             ws[f"C{row}"].alignment = RIGHT
             put(ws, f"D{row}", spec.unit, "Unit")
             if spec.key in DERIVED_CELLS:
-                formula(ws, f"E{row}", f"={DERIVED_CELLS[spec.key]}", f'"derived "{COUNT}')
+                shown_fmt = DECIMAL if fmt == DECIMAL else COUNT
+                formula(ws, f"E{row}", f"={DERIVED_CELLS[spec.key]}", f'"derived "{shown_fmt}')
             elif spec.default in (None, ""):
                 put(ws, f"E{row}", "(blank)", "Label")
             else:

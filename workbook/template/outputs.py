@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from buildbuy.engine.model import LINE_ITEMS
-from buildbuy.engine.report import COMPARE_COLUMNS
+from buildbuy.engine.report import COMPARE_COLUMNS, DEFINITIONS
 from buildbuy.udfs.registry import REGISTRY
 
 from .common import (
@@ -44,29 +44,33 @@ from .styles import COUNT, DECIMAL, GENERAL, MONEY, MONEY_4DP
 #: The options table: (label, unit, engine key, number format, definition). Rows whose key the engine does not
 #: report are left out, so the table follows the engine.
 METRICS = [
-    ("Feasible", "yes/no", "feasible", GENERAL, "Meets every hard constraint (residency, latency, budget, fit)"),
-    ("Why not feasible", "text", "infeasible_because", GENERAL, "The constraint that rules the option out"),
-    ("Annual cost (run-rate)", "USD/year", "annual_cost_usd", MONEY,
-     "Steady-state cost of a year at today's volume once the option serves; one-off costs left out"),
-    ("Total cost of ownership", "USD", "tco_usd", MONEY, "Sum of the monthly costs over the horizon"),
+    ("Feasible", "yes/no", "feasible", GENERAL, "Meets every hard constraint (residency, latency, budget, model fit)"),
+    ("Why not feasible", "text", "infeasible_because", GENERAL, "Each broken constraint, with its rule id"),
+    ("Annual run-rate today", "USD/year", "annual_cost_usd", MONEY, None),
+    ("Run-rate at the horizon's end", "USD/year", "run_rate_end_usd", MONEY,
+     "The same run-rate at the volume and API prices of the horizon's last month"),
+    ("Total cost of ownership (cash)", "USD", "tco_usd", MONEY, "Sum of the monthly costs over the horizon"),
     ("NPV of costs", "USD", "npv_usd", MONEY, "Monthly costs discounted at the discount rate (end of month)"),
     ("First-year cost", "USD", "year1_cost_usd", MONEY, "Sum of the costs of months 1 to 12"),
+    ("Cost over the horizon, P&L view", "USD", "pnl_tco_usd", MONEY,
+     "The TCO with bought GPUs as depreciation instead of cash"),
+    ("Hardware purchases (capex)", "USD", "capex_usd", MONEY, "Cash for GPUs bought over the horizon"),
+    ("Depreciation over the horizon", "USD", "depreciation_usd", MONEY,
+     "Straight line: (price - residual value) / useful life, per GPU owned"),
     ("Cost per 1M tokens", "USD/1M tokens", "cost_per_mtok_usd", DECIMAL, "TCO per million tokens processed"),
     ("Cost per request", "USD/request", "cost_per_request_usd", MONEY_4DP, "TCO per request served"),
-    ("Capital expenditure", "USD", "capex_usd", MONEY, "GPUs bought up front (owned hardware only)"),
-    ("Serving GPUs", "GPUs", "serving_gpus", COUNT, "GPUs running for the peak at today's volume"),
-    ("GPUs per model replica", "GPUs", "gpus_per_replica", COUNT, "GPUs one copy of the model needs"),
-    ("Training GPU-hours", "GPU-hours", "training_gpu_hours", COUNT, "GPU-hours of the training runs"),
+    ("Serving GPUs at the horizon's end", "GPUs", "serving_gpus", COUNT,
+     "GPUs running for the peak load in the horizon's last month"),
+    ("GPUs per model replica", "GPUs", "gpus_per_replica", COUNT,
+     "GPUs one copy of the served model spans so that weights and KV cache fit"),
+    ("Training GPU-hours (one run)", "GPU-hours", "training_gpu_hours", COUNT, "GPU-hours of one pre-training run"),
+    ("Training run wall-clock", "months", "training_run_months", DECIMAL, "Months one pre-training run takes"),
     ("Latency", "ms", "latency_ms", COUNT, "Latency of the option's main serving path"),
     ("Meets the latency requirement", "yes/no", "meets_latency", GENERAL, "Latency at or below the requirement"),
-    ("Break-even month against API", "month", "breakeven_month_vs_api", DECIMAL,
-     "First month in which the option's cumulative cost falls below the API's ('-': not within the horizon)"),
-    ("Lasting break-even month against API", "month", "lasting_breakeven_month_vs_api", DECIMAL,
-     "Month after which the option stays cheaper than the API cumulatively for the rest of the horizon"),
-    ("Break-even volume against API", "requests/day", "breakeven_volume_vs_api", COUNT,
-     "Requests/day at which the option's annual run-rate equals the API's ('-': they never cross)"),
-    ("Rent-or-buy break-even", "GPU-hours/year", "rent_vs_buy_breakeven_hours", COUNT,
-     "Yearly GPU-hours above which buying GPUs costs less than renting them"),
+    ("Break-even month against API", "month", "breakeven_month_vs_api", DECIMAL, None),
+    ("Lasting break-even month against API", "month", "lasting_breakeven_month_vs_api", DECIMAL, None),
+    ("Break-even volume against API", "requests/day", "breakeven_volume_vs_api", COUNT, None),
+    ("Rent-or-buy break-even", "GPU-hours", "rent_vs_buy_breakeven_hours", COUNT, None),
 ]
 TEXT_METRICS = ("feasible", "meets_latency", "infeasible_because")
 REASON_ROWS = 20
@@ -180,9 +184,21 @@ def _top_block(wb: Any, ws: Any, layout: Layout, r: int) -> int:
     return r + 1
 
 
+def _definition(key: str, text: str | None) -> str:
+    """A figure's definition: the engine's own where it has one ("-" in the table: it does not exist)."""
+    if key in DEFINITIONS:
+        text = DEFINITIONS[key][:1].upper() + DEFINITIONS[key][1:]
+        if key.startswith("breakeven") or key.startswith("lasting") or key.startswith("rent"):
+            text += " ('-': none)"
+    return text or ""
+
+
 def _options_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
     reported = {k for k, _, _ in COMPARE_COLUMNS}
-    metrics = [m for m in METRICS if m[2] in reported]
+    if _has("BVB_INFEASIBLE_BECAUSE"):
+        reported.add("infeasible_because")
+    metrics = [(label, unit, key, fmt, _definition(key, text)) for label, unit, key, fmt, text in METRICS
+               if key in reported]
     put(ws, f"A{r}", "The options side by side", "Section")
     r += 1
     head = r
@@ -202,8 +218,9 @@ def _options_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
             call = f"BVB_METRIC({col}${head},assumptions,$C{r})"
             if key in ("feasible", "meets_latency"):  # text: a cached TRUE/FALSE of an unknown function is #NAME? in LO
                 text = f'=IF({call},"yes","no")'
-            elif key == "infeasible_because":
-                text = f'=IF(ISNA({call}),"-",{call})'
+            elif key == "infeasible_because":  # "-" when feasible: a cached blank shows as #NAME? in LO
+                text = (f'=IF({col}{layout.rows["metric:feasible"]}="yes","-",'
+                        f"BVB_INFEASIBLE_BECAUSE(assumptions,{col}${head}))")
             else:
                 text = f'=IF(ISNA({call}),"-",{call})'
             formula(ws, f"{col}{r}", text, fmt)
@@ -322,8 +339,10 @@ def _reasons(wb: Any, ws: Any, layout: Layout, r0: int) -> None:
         n = f"ROW()-ROW($A${r0})"
         formula(ws, f"A{r}", f'=BVB_REASON(assumptions,{n},"rule_id",0)', HIDE_ZERO)
         formula(ws, f"B{r}", f'=BVB_REASON(assumptions,{n},"kind",0)', HIDE_ZERO)
-        formula(ws, f"C{r}", f'=BVB_REASON(assumptions,{n},"supports",0)', HIDE_ZERO)
-        formula(ws, f"D{r}", f'=IF(B{r}="reason",BVB_REASON(assumptions,{n},"weight"),"")', GENERAL)
+        # supports and points exist for reasons only: "-" for other findings, nothing past the last one
+        pick = f'CHOOSE(1+ISTEXT(B{r})+(B{r}="reason")'
+        formula(ws, f"C{r}", f'={pick},0,"-",BVB_REASON(assumptions,{n},"supports",0))', HIDE_ZERO)
+        formula(ws, f"D{r}", f'={pick},-1,"-",BVB_REASON(assumptions,{n},"weight",-1))', "0;;0;@")
         ws[f"D{r}"].alignment = Alignment(horizontal="center", vertical="top")
         formula(ws, f"E{r}", f'=BVB_REASON(assumptions,{n},"sentence",0)', HIDE_ZERO)
         ws.merge_cells(f"E{r}:H{r}")
