@@ -71,9 +71,10 @@ def test_option_headers_sit_over_their_numbers(template):
             assert ws[f"{col}{r}"].alignment.horizontal in ("right", None) or ws[f"{col}{r}"].alignment.wrap_text
     # every figure has a unit and a definition beside it
     r = head + 1
-    while ws[f"A{r}"].value:
+    while ws[f"A{r}"].value and not ws[f"A{r}"].value.startswith("Options ruled out"):
         assert ws[f"B{r}"].value and ws[f"H{r}"].value, ws[f"A{r}"].value
         r += 1
+    assert r > head + 15
 
 
 def test_cost_by_line_item_adds_up_to_the_tco(computed):
@@ -212,3 +213,21 @@ def test_every_printed_page_shows_values(computed, tmp_path):
     for expected in ("Recommended option", "Cost by line item", "Cost by year", "Why: the reasons", "Q1-IN-MODEL",
                      "Q4-FRONTIER-PLATEAU", "Native recomputations", "Annual cost against ML headcount"):
         assert expected in text, expected
+
+
+def test_the_answer_and_its_price_on_top(computed):
+    """The regulated-SaaS example: residency rules the hosted API out, so FINE-TUNE is both the answer and the
+    cheapest feasible option (no premium), though it costs more than the API would."""
+    _, wb = computed
+    assert _cell(wb, "out_recommendation").value == "FINE-TUNE"
+    assert _cell(wb, "out_cheapest_feasible").value == "FINE-TUNE"
+    assert _cell(wb, "out_premium_usd").value == 0
+    ws = wb["Outputs"]
+    words = next(ws[f"B{r}"].value for r in range(4, 20) if ws[f"A{r}"].value == "In words")
+    assert words.startswith("FINE-TUNE costs") and "API is ruled out" in words
+    rules = next(ws[f"B{r}"].value for r in range(4, 20) if ws[f"A{r}"].value == "Rules that decided it")
+    assert "F-RESIDENCY" in rules
+    # infeasible options are marked, with the constraint that rules them out
+    assert _cell(wb, "out_feasible_api").value == "no" and _cell(wb, "out_feasible_fine_tune").value == "yes"
+    assert _cell(wb, "out_infeasible_because_api").value.startswith("F-RESIDENCY")
+    assert _cell(wb, "out_infeasible_because_fine_tune").value == "feasible"

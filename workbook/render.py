@@ -78,7 +78,8 @@ def _content_box(pdf: Path, dpi: int, timeout: float, page: int = 1) -> list[str
 
 
 #: The README's pictures: (sheet, printed page, file under docs/).
-README_PICTURES = [("Outputs", 1, "outputs.png"), ("Outputs", 2, "outputs-charts.png"), ("Risk", 1, "risk.png")]
+README_PICTURES = [("Outputs", 1, "outputs.png"), ("Outputs", 2, "outputs-breakdown.png"),
+                   ("Outputs", 3, "outputs-charts.png"), ("Risk", 1, "risk.png")]
 
 
 def readme_pictures(docs: str | Path | None = None, dpi: int = 110) -> list[Path]:

@@ -45,7 +45,6 @@ from .styles import COUNT, DECIMAL, GENERAL, MONEY, MONEY_4DP
 #: report are left out, so the table follows the engine.
 METRICS = [
     ("Feasible", "yes/no", "feasible", GENERAL, "Meets every hard constraint (residency, latency, budget, model fit)"),
-    ("Why not feasible", "text", "infeasible_because", GENERAL, "Each broken constraint, with its rule id"),
     ("Annual run-rate today", "USD/year", "annual_cost_usd", MONEY, None),
     ("Run-rate at the horizon's end", "USD/year", "run_rate_end_usd", MONEY,
      "The same run-rate at the volume and API prices of the horizon's last month"),
@@ -72,7 +71,7 @@ METRICS = [
     ("Break-even volume against API", "requests/day", "breakeven_volume_vs_api", COUNT, None),
     ("Rent-or-buy break-even", "GPU-hours", "rent_vs_buy_breakeven_hours", COUNT, None),
 ]
-TEXT_METRICS = ("feasible", "meets_latency", "infeasible_because")
+TEXT_METRICS = ("feasible", "meets_latency")
 REASON_ROWS = 20
 #: The Risk sheet's named inputs a Monte Carlo call takes after the ranges.
 RISK_ARGS = "risk_correlations,risk_draws,risk_seed"
@@ -111,6 +110,7 @@ def build(wb: Any, layout: Layout) -> None:
     widths(ws, {"A": 40, "B": 15, "C": 24, "D": 16, "E": 16, "F": 16, "G": 16, "H": 58})
     row = _top_block(wb, ws, layout, 4)
     row = _options_table(wb, ws, layout, row + 1)
+    ws.row_breaks.append(Break(id=row))  # printed: the answer and the options; then what the costs are made of
     row = _line_item_table(wb, ws, layout, row + 1)
     row = _year_table(wb, ws, layout, row + 1)
     row = _roadmap(wb, ws, layout, row + 1)
@@ -195,8 +195,6 @@ def _definition(key: str, text: str | None) -> str:
 
 def _options_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
     reported = {k for k, _, _ in COMPARE_COLUMNS}
-    if _has("BVB_INFEASIBLE_BECAUSE"):
-        reported.add("infeasible_because")
     metrics = [(label, unit, key, fmt, _definition(key, text)) for label, unit, key, fmt, text in METRICS
                if key in reported]
     put(ws, f"A{r}", "The options side by side", "Section")
@@ -218,19 +216,14 @@ def _options_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
             call = f"BVB_METRIC({col}${head},assumptions,$C{r})"
             if key in ("feasible", "meets_latency"):  # text: a cached TRUE/FALSE of an unknown function is #NAME? in LO
                 text = f'=IF({call},"yes","no")'
-            elif key == "infeasible_because":  # "-" when feasible: a cached blank shows as #NAME? in LO
-                text = (f'=IF({col}{layout.rows["metric:feasible"]}="yes","-",'
-                        f"BVB_INFEASIBLE_BECAUSE(assumptions,{col}${head}))")
             else:
                 text = f'=IF(ISNA({call}),"-",{call})'
             formula(ws, f"{col}{r}", text, fmt)
-            ws[f"{col}{r}"].alignment = WRAP if key == "infeasible_because" else RIGHT
+            ws[f"{col}{r}"].alignment = RIGHT
             name(wb, f"out_{key}_{_slug(option)}", f"Outputs!${col}${r}")
         layout.rows[f"metric:{key}"] = r
         lines = -(-len(definition) // DEFINITION_CHARS)
-        if key == "infeasible_because":
-            ws.row_dimensions[r].height = 45
-        elif lines > 1:
+        if lines > 1:
             ws.row_dimensions[r].height = 14 * lines
     last = first + len(metrics) - 1
     if _has("BVB_SCORE"):
@@ -250,7 +243,27 @@ def _options_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
         flag = layout.rows["metric:feasible"]
         ws.conditional_formatting.add(f"D{first}:G{last}", FormulaRule(
             formula=[f'D${flag}="no"'], fill=PatternFill("solid", fgColor="FFC7CE"), font=Font(color="9C0006")))
+        last = _ruled_out(wb, ws, layout, last + 1, head, flag)
     return last + 1
+
+
+def _ruled_out(wb: Any, ws: Any, layout: Layout, r: int, head: int, flag: int) -> int:
+    """Why each infeasible option is ruled out, in full (the constraints it breaks, with their rule ids)."""
+    if not _has("BVB_INFEASIBLE_BECAUSE"):
+        return r - 1
+    put(ws, f"A{r}", "Options ruled out by a hard constraint (red above)", "Label")
+    ws[f"A{r}"].font = Font(name="Calibri", size=11, bold=True)
+    for j, option in enumerate(OPTIONS):
+        r += 1
+        col = get_column_letter(4 + j)
+        put(ws, f"B{r}", option, "Label")
+        # "feasible" when it is: a cached blank text shows as #NAME? in LibreOffice
+        formula(ws, f"C{r}", f'=IF({col}${flag}="yes","feasible",BVB_INFEASIBLE_BECAUSE(assumptions,{col}${head}))')
+        ws.merge_cells(f"C{r}:H{r}")
+        ws[f"C{r}"].alignment = WRAP
+        ws.row_dimensions[r].height = 30
+        name(wb, f"out_infeasible_because_{_slug(option)}", f"Outputs!$C${r}")
+    return r
 
 
 def _line_item_table(wb: Any, ws: Any, layout: Layout, r: int) -> int:
@@ -347,7 +360,7 @@ def _reasons(wb: Any, ws: Any, layout: Layout, r0: int) -> None:
         formula(ws, f"E{r}", f'=BVB_REASON(assumptions,{n},"sentence",0)', HIDE_ZERO)
         ws.merge_cells(f"E{r}:H{r}")
         ws[f"E{r}"].alignment = Alignment(wrap_text=True, vertical="top", indent=1)
-        ws.row_dimensions[r].height = 30
+        ws.row_dimensions[r].height = 42  # up to three lines of a sentence
     name(wb, "out_reasons", f"Outputs!$A${r0 + 1}:$E${r0 + REASON_ROWS}")
     layout.rows["reasons_first"] = r0 + 1
     layout.rows["outputs_last"] = r0 + REASON_ROWS
