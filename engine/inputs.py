@@ -134,7 +134,7 @@ class Assumptions(Mapping[str, Any]):
     whole-number inputs) or numpy arrays when the caller passed arrays. ``given`` holds the keys the user set.
     """
 
-    __slots__ = ("_values", "given", "name")
+    __slots__ = ("__weakref__", "_values", "given", "name")
 
     def __init__(self, values: dict[str, Any], given: frozenset[str], name: str | None = None) -> None:
         self._values = values
