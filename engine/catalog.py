@@ -22,15 +22,26 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "api_model": ("id", "provider", "input_usd_per_mtok", "output_usd_per_mtok", "context_window_tokens",
                   "as_of", "source"),
     "open_weight_model": ("id", "family", "parameters", "active_parameters", "license", "as_of", "source"),
-    "gpu": ("id", "name", "usd_per_hour", "price_provider", "peak_bf16_dense_tflops", "memory_gb",
-            "as_of", "source"),
+    "gpu": ("id", "name", "usd_per_hour", "peak_bf16_dense_tflops", "memory_gb", "as_of", "source"),
+    "gpu_price": ("gpu", "provider", "kind", "usd_per_hour", "as_of", "source"),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "api_model": ("cached_input_usd_per_mtok",),
-    "open_weight_model": (),
-    "gpu": ("spec_source",),
+    "open_weight_model": ("num_layers", "num_kv_heads", "head_dim", "hidden_size", "max_context_tokens",
+                          "architecture_source"),
+    "gpu": ("price_provider", "spec_source", "memory_bandwidth_gb_per_s", "peak_fp8_dense_tflops", "power_kw",
+            "usd_per_hour_min", "usd_per_hour_max", "spot_usd_per_hour", "reserved_1y_usd_per_hour",
+            "reserved_3y_usd_per_hour", "reserved_source", "purchase_usd", "purchase_source"),
+    "gpu_price": ("note",),
 }
-TEXT_FIELDS = ("id", "provider", "family", "license", "name", "price_provider", "as_of", "source", "spec_source")
+#: Fields every bundled GPU row carries (a user's own row needs only ``TABLE_FIELDS["gpu"]``).
+GPU_BUNDLED_FIELDS = TABLE_FIELDS["gpu"] + (
+    "memory_bandwidth_gb_per_s", "peak_fp8_dense_tflops", "power_kw", "usd_per_hour_min", "usd_per_hour_max",
+    "reserved_1y_usd_per_hour", "reserved_3y_usd_per_hour", "reserved_source", "spec_source")
+#: ``gpu_price`` kinds.
+GPU_PRICE_KINDS = ("on_demand", "spot", "reserved_1y", "reserved_3y")
+TEXT_FIELDS = ("id", "provider", "family", "license", "name", "price_provider", "as_of", "source", "spec_source",
+               "architecture_source", "reserved_source", "purchase_source", "gpu", "kind", "note")
 
 
 class Catalog:
@@ -41,8 +52,8 @@ class Catalog:
         self.origins = origins
 
     def ids(self, table: str) -> list[str]:
-        """Row ids of a table, in file order."""
-        return [row["id"] for row in self._table(table).values()]
+        """Row ids of a table, in file order (``gpu|provider|kind`` keys for ``gpu_price``)."""
+        return [row.get("id") or row_key(table, row) for row in self._table(table).values()]
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Copies of a table's rows, in file order."""
@@ -70,6 +81,12 @@ class Catalog:
         if name not in row:
             raise CatalogError(f"{table} {row['id']!r} has no {name} (not published by its source)")
         return row[name]
+
+    def gpu_prices(self, gpu_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """The per-provider ``gpu_price`` rows of one GPU (optionally one kind), in file order."""
+        gid = self.find("gpu", gpu_id)["id"].lower()
+        return [dict(r) for r in self._table("gpu_price").values()
+                if r["gpu"].lower() == gid and (kind is None or r["kind"] == kind)]
 
     def as_of(self) -> str:
         """The newest as-of date over all rows (ISO text), for cover sheets and reports."""
@@ -102,13 +119,24 @@ def _parse(text: str, origin: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def row_key(table: str, row: Mapping[str, Any]) -> str:
+    """The lower-case key a row is stored (and overridden) under: its id, or gpu|provider|kind for prices."""
+    if table == "gpu_price":
+        return f"{row['gpu']}|{row['provider']}|{row['kind']}".lower()
+    return str(row["id"]).lower()
+
+
 def _check_row(table: str, row: dict[str, Any], where: str) -> dict[str, Any]:
+    label = row.get("id", row.get("gpu", "?"))
     missing = [f for f in TABLE_FIELDS[table] if f not in row]
     if missing:
-        raise CatalogError(f"catalog {where} ({row.get('id', '?')}): missing {', '.join(missing)}")
+        raise CatalogError(f"catalog {where} ({label}): missing {', '.join(missing)}")
     extra = set(row) - set(TABLE_FIELDS[table]) - set(OPTIONAL_FIELDS[table])
     if extra:
-        raise CatalogError(f"catalog {where} ({row['id']}): unknown field(s) {', '.join(sorted(extra))}")
+        raise CatalogError(f"catalog {where} ({label}): unknown field(s) {', '.join(sorted(extra))}")
+    if table == "gpu_price" and row["kind"] not in GPU_PRICE_KINDS:
+        raise CatalogError(f"catalog {where} ({label}): kind must be one of {', '.join(GPU_PRICE_KINDS)}, "
+                           f"got {row['kind']!r}")
     clean: dict[str, Any] = {}
     for name, value in row.items():
         if name in TEXT_FIELDS:
@@ -119,7 +147,7 @@ def _check_row(table: str, row: dict[str, Any], where: str) -> dict[str, Any]:
             clean[name] = value.strip()
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
-                raise CatalogError(f"catalog {where} ({row['id']}): {name} must be a number >= 0, got {value!r}")
+                raise CatalogError(f"catalog {where} ({label}): {name} must be a number >= 0, got {value!r}")
             clean[name] = float(value)
     return clean
 
@@ -147,7 +175,7 @@ def load_catalog(extra: Iterable[str | Path] = (), *, bundled: bool = True) -> C
     for origin, text in sources:
         for table, rows in _parse(text, origin).items():
             for row in rows:
-                tables[table][row["id"].lower()] = row
+                tables[table][row_key(table, row)] = row
         origins.append(origin)
     return Catalog(tables, tuple(origins))
 
