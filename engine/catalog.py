@@ -26,7 +26,11 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "gpu_price": ("gpu", "provider", "kind", "usd_per_hour", "as_of", "source"),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "api_model": ("cached_input_usd_per_mtok",),
+    "api_model": ("name", "cached_input_usd_per_mtok", "cache_write_5m_usd_per_mtok", "cache_write_1h_usd_per_mtok",
+                  "long_context_threshold_tokens", "long_context_input_usd_per_mtok",
+                  "long_context_output_usd_per_mtok", "batch_input_usd_per_mtok", "batch_output_usd_per_mtok",
+                  "flex_input_usd_per_mtok", "flex_output_usd_per_mtok", "priority_input_usd_per_mtok",
+                  "priority_output_usd_per_mtok"),
     "open_weight_model": ("num_layers", "num_kv_heads", "head_dim", "hidden_size", "max_context_tokens",
                           "architecture_source"),
     "gpu": ("price_provider", "spec_source", "memory_bandwidth_gb_per_s", "peak_fp8_dense_tflops", "power_kw",
@@ -47,9 +51,15 @@ TEXT_FIELDS = ("id", "provider", "family", "license", "name", "price_provider", 
 class Catalog:
     """Rows by table and lower-cased id. Build with :func:`load_catalog`."""
 
-    def __init__(self, tables: Mapping[str, Mapping[str, dict[str, Any]]], origins: tuple[str, ...]) -> None:
+    def __init__(self, tables: Mapping[str, Mapping[str, dict[str, Any]]], origins: tuple[str, ...],
+                 row_origins: Mapping[tuple[str, str], str] | None = None) -> None:
         self.tables = {t: dict(rows) for t, rows in tables.items()}
         self.origins = origins
+        self._row_origins = dict(row_origins or {})
+
+    def origin_of(self, table: str, row_id: str) -> str:
+        """Which file a row came from: ``"bundled catalog.toml"`` or the path of the user's file."""
+        return self._row_origins.get((table, str(row_id).strip().lower()), "bundled catalog.toml")
 
     def ids(self, table: str) -> list[str]:
         """Row ids of a table, in file order (``gpu|provider|kind`` keys for ``gpu_price``)."""
@@ -100,6 +110,9 @@ class Catalog:
 
 
 def _parse(text: str, origin: str) -> dict[str, list[dict[str, Any]]]:
+    if origin.lower().endswith(".json"):
+        return {"api_model": [_check_row("api_model", row, f"{origin}: {row['id']}")
+                              for row in litellm_rows(text, origin)]}
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -157,10 +170,12 @@ def load_catalog(extra: Iterable[str | Path] = (), *, bundled: bool = True) -> C
 
     Parameters
     ----------
-    extra : paths of TOML files with ``[[api_model]]``, ``[[open_weight_model]]`` or ``[[gpu]]`` rows.
+    extra : paths of TOML files with ``[[api_model]]``, ``[[open_weight_model]]``, ``[[gpu]]`` or ``[[gpu_price]]``
+        rows, or of LiteLLM price maps (``model_prices_and_context_window.json`` layout, any ``.json`` name).
     bundled : start from the bundled rows (True) or from nothing.
     """
     tables: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABLE_FIELDS}
+    row_origins: dict[tuple[str, str], str] = {}
     origins: list[str] = []
     sources: list[tuple[str, str]] = []
     if bundled:
@@ -175,12 +190,86 @@ def load_catalog(extra: Iterable[str | Path] = (), *, bundled: bool = True) -> C
     for origin, text in sources:
         for table, rows in _parse(text, origin).items():
             for row in rows:
-                tables[table][row_key(table, row)] = row
+                key = row_key(table, row)
+                tables[table][key] = row
+                row_origins[(table, key)] = origin
         origins.append(origin)
-    return Catalog(tables, tuple(origins))
+    return Catalog(tables, tuple(origins), row_origins)
 
 
 @lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
     """The bundled catalog, loaded once."""
     return load_catalog()
+
+
+#: LiteLLM per-token cost keys -> catalog ``api_model`` fields (USD per token -> USD per million tokens).
+LITELLM_COST_KEYS = {
+    "input_cost_per_token": "input_usd_per_mtok",
+    "output_cost_per_token": "output_usd_per_mtok",
+    "cache_read_input_token_cost": "cached_input_usd_per_mtok",
+    "cache_creation_input_token_cost": "cache_write_5m_usd_per_mtok",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h_usd_per_mtok",
+    "input_cost_per_token_batches": "batch_input_usd_per_mtok",
+    "output_cost_per_token_batches": "batch_output_usd_per_mtok",
+    "input_cost_per_token_flex": "flex_input_usd_per_mtok",
+    "output_cost_per_token_flex": "flex_output_usd_per_mtok",
+    "input_cost_per_token_priority": "priority_input_usd_per_mtok",
+    "output_cost_per_token_priority": "priority_output_usd_per_mtok",
+}
+
+
+def litellm_rows(text: str, origin: str) -> list[dict[str, Any]]:
+    """``api_model`` rows from a LiteLLM price map (``model_prices_and_context_window.json``).
+
+    The layout is one object keyed by model name; each entry has ``litellm_provider``, ``mode``,
+    ``input_cost_per_token`` / ``output_cost_per_token`` (USD per token) and optional cache, batch, flex, priority
+    and ``*_above_<N>k_tokens`` long-context keys, plus ``max_input_tokens``. Only ``mode: "chat"`` (or
+    ``"completion"``) entries with both token prices become rows; ``sample_spec`` is skipped. LiteLLM keeps no
+    dates, so ``as_of`` is the file's modification date.
+    """
+    import json
+    import os
+    import re
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"catalog file {origin}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"catalog file {origin}: a LiteLLM price map is one JSON object keyed by model name")
+    try:
+        stamp = _dt.datetime.fromtimestamp(os.path.getmtime(origin), _dt.timezone.utc).date().isoformat()
+    except OSError:
+        stamp = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    rows: list[dict[str, Any]] = []
+    for name, entry in data.items():
+        if name == "sample_spec" or not isinstance(entry, dict):
+            continue
+        if entry.get("mode", "chat") not in ("chat", "completion", "responses"):
+            continue
+        if not isinstance(entry.get("input_cost_per_token"), (int, float)) or not isinstance(
+                entry.get("output_cost_per_token"), (int, float)):
+            continue
+        row: dict[str, Any] = {"id": name, "provider": str(entry.get("litellm_provider") or "litellm"),
+                               "as_of": stamp, "source": f"LiteLLM price map {os.path.basename(origin)}"}
+        for key, field in LITELLM_COST_KEYS.items():
+            value = entry.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                row[field] = round(float(value) * 1_000_000, 10)
+        context = entry.get("max_input_tokens") or entry.get("max_tokens") or 0
+        row["context_window_tokens"] = context if isinstance(context, (int, float)) else 0
+        tiers = sorted((int(m.group(1)) * 1000, k) for k in entry
+                       if (m := re.fullmatch(r"input_cost_per_token_above_(\d+)k_tokens", k)))
+        if tiers:
+            threshold, key = tiers[0]
+            row["long_context_threshold_tokens"] = threshold
+            row["long_context_input_usd_per_mtok"] = round(float(entry[key]) * 1_000_000, 10)
+            out_key = f"output_cost_per_token_above_{threshold // 1000}k_tokens"
+            if isinstance(entry.get(out_key), (int, float)):
+                row["long_context_output_usd_per_mtok"] = round(float(entry[out_key]) * 1_000_000, 10)
+        rows.append(row)
+    if not rows:
+        raise CatalogError(f"catalog file {origin}: no chat model with input_cost_per_token and "
+                           "output_cost_per_token (is it a LiteLLM price map?)")
+    return rows

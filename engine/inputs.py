@@ -312,23 +312,32 @@ def _check_bool(spec: InputSpec, value: Any, scenario: str | None) -> bool:
 def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | None, catalog: Any) -> None:
     model_id = values.get("api_model") or ""
     gpu_id = values.get("gpu_type") or ""
+    if values.get("api_prices_as_of"):
+        from .prices import parse_as_of
+
+        try:
+            values["api_prices_as_of"] = parse_as_of(values["api_prices_as_of"]).isoformat()
+        except InputError as exc:
+            raise InputError(exc.key, exc.value, exc.allowed, scenario) from None
     if not model_id and not gpu_id:
         return
     from .catalog import default_catalog
 
     cat = catalog or default_catalog()
     if model_id:
-        row = cat.find("api_model", model_id, key="api_model", scenario=scenario)
-        fills = {
-            "api_input_usd_per_mtok": row["input_usd_per_mtok"],
-            "api_output_usd_per_mtok": row["output_usd_per_mtok"],
-        }
-        cached = row.get("cached_input_usd_per_mtok")
-        if cached is not None and row["input_usd_per_mtok"] > 0:
-            fills["api_cached_input_discount"] = 1.0 - cached / row["input_usd_per_mtok"]
-        for key, val in fills.items():
+        from .errors import CatalogError
+        from .prices import find_api_price
+
+        try:
+            price = find_api_price(model_id, as_of=values.get("api_prices_as_of"), catalog=cat)
+        except CatalogError as exc:
+            where = f"scenario {scenario!r}: " if scenario else ""
+            raise CatalogError(f"{where}{exc}") from None
+        for key, val in price.input_fills().items():
             if key not in given:
                 values[key] = float(val)
+        if "api_price_source" not in given:
+            values["api_price_source"] = price.describe()
     if gpu_id:
         row = cat.find("gpu", gpu_id, key="gpu_type", scenario=scenario)
         for key, field in (("gpu_usd_per_hour", "usd_per_hour"), ("gpu_peak_tflops", "peak_bf16_dense_tflops")):
