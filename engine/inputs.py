@@ -338,6 +338,11 @@ def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | 
                 values[key] = float(val)
         if "api_price_source" not in given:
             values["api_price_source"] = price.describe()
+        threshold = price.long_context_threshold_tokens
+        if threshold is not None and "api_long_context_share" not in given:
+            # Every request is above the threshold when its prompt is: the tier applies without being asked.
+            values["api_long_context_share"] = _same_shape(
+                np.where(np.asarray(values["input_tokens_per_request"]) > threshold, 1.0, 0.0))
     if gpu_id:
         row = cat.find("gpu", gpu_id, key="gpu_type", scenario=scenario)
         for key, field in (("gpu_usd_per_hour", "usd_per_hour"), ("gpu_peak_tflops", "peak_bf16_dense_tflops")):

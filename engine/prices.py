@@ -113,6 +113,16 @@ class ApiPrice:
             fills["api_long_context_input_multiplier"] = self.long_context_input_usd_per_mtok / pin
         if self.long_context_output_usd_per_mtok is not None and pout > 0:
             fills["api_long_context_output_multiplier"] = self.long_context_output_usd_per_mtok / pout
+        if self.origin.startswith(LIBRARY):
+            # The library lists every tier a provider publishes: no long-context tier means flat pricing, and a
+            # cache-read price without a write price means writes bill as ordinary input (automatic caching).
+            if self.long_context_threshold_tokens is None:
+                fills["api_long_context_input_multiplier"] = 1.0
+                fills["api_long_context_output_multiplier"] = 1.0
+            if (self.cached_input_usd_per_mtok is not None and self.cache_write_5m_usd_per_mtok is None
+                    and self.cache_write_1h_usd_per_mtok is None):
+                fills["api_cache_write_5m_premium"] = 0.0
+                fills["api_cache_write_1h_premium"] = 0.0
         return fills
 
 
@@ -271,10 +281,23 @@ def _library_lookup(ref: str, as_of: _dt.date) -> ApiPrice | None:
         if any(p.id == head for p in snap.providers):
             attempts.append((head, tail))
     attempts.append((None, text))
+    def exact(provider_id: str | None, model_ref: str) -> ApiPrice | None:
+        for provider in snap.providers:
+            if provider_id in (None, provider.id):
+                for model in provider.models:
+                    if model.id.lower() == model_ref:
+                        return _from_library(provider, model, as_of, snap.label)
+        return None
+
     for provider_id, model_ref in attempts:
+        if provider_id is not None and (hit := exact(provider_id, model_ref)) is not None:
+            return hit  # some ids are not covered by their own match rules
         try:
             provider, model = data.find_provider_model(model_ref, None, provider_id, None)
         except LookupError:
+            hit = exact(provider_id, model_ref)
+            if hit is not None:
+                return hit
             continue
         return _from_library(provider, model, as_of, snap.label)
     return None
@@ -394,6 +417,8 @@ def search_prices(query: str = "", *, as_of: Any = None, catalog: Any = None) ->
     day = parse_as_of(as_of)
     rows: dict[str, ApiPrice] = {}
     for p in catalog_prices(cat, day):
+        if p.origin == "bundled catalog.toml" and _library_lookup(p.model, day) is not None:
+            continue  # the library has it (perhaps under another id): the library's row is the one used
         rows[p.ref.lower()] = p
     for p in library_prices(day):
         mine = rows.get(p.ref.lower())
