@@ -1,0 +1,152 @@
+"""`buildbuy usage`: usage exports (our CSV layout, OpenAI Usage API JSON) into scenario files; `buildbuy prices`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from buildbuy.engine import read_scenarios
+from buildbuy.engine.usage import UsageFileError, growth_per_month, read_usage, scenario_from_usage
+from buildbuy.workbook.cli import main
+
+pytest.importorskip("genai_prices")
+
+
+def write_csv(path, rows, header="date,model,requests,input_tokens,output_tokens,cached_input_tokens"):
+    path.write_text(header + "\n" + "\n".join(",".join(str(c) for c in r) for r in rows) + "\n")
+    return path
+
+
+def test_csv_single_model_known_answer(tmp_path):
+    # 3 days of gpt-5.5: requests 1,000 / 2,000 / 3,000 = 6,000; input 6,000,000 (of which 1,500,000 cached);
+    # output 1,200,000.  requests/day = mean of the last 7 (= all 3) days = 2,000;
+    # input/request = 6e6 / 6e3 = 1,000; output/request = 200; cached share = 1.5e6 / 6e6 = 0.25.
+    f = write_csv(tmp_path / "usage.csv", [
+        ("2026-10-01", "gpt-5.5", 1000, 1_000_000, 200_000, 250_000),
+        ("2026-10-02", "gpt-5.5", 2000, 2_000_000, 400_000, 500_000),
+        ("2026-10-03", "gpt-5.5", 3000, 3_000_000, 600_000, 750_000),
+    ])
+    inputs, notes = scenario_from_usage(read_usage(f), name="acme")
+    assert inputs == {"name": "acme", "requests_per_day": 2000, "input_tokens_per_request": 1000,
+                      "output_tokens_per_request": 200, "api_cached_input_share": 0.25, "api_model": "gpt-5.5"}
+    assert any("not fitted" in n for n in notes)  # 3 days: no growth fitted
+
+
+def test_growth_fit_known_answer():
+    # Requests growing 1% a day for 30 days: the fit must find slope = ln(1.01) = 0.0099503 per day;
+    # x 365/12 = 30.4167 days -> 0.302656; e^0.302656 = 1.353449 -> 35.345% a month.
+    start = dt.date(2026, 9, 1)
+    by_day = {start + dt.timedelta(days=i): {"requests": 1000 * 1.01 ** i} for i in range(30)}
+    assert growth_per_month(by_day) == pytest.approx(0.353449, abs=1e-6)
+
+
+def test_csv_model_mix_blends_library_prices(tmp_path):
+    # 2 models, 1 day: gpt-5.5 ($5 in / $30 out) 1M in + 100K out; gpt-5.4-mini ($0.75 / $4.50) 3M in + 300K out.
+    # blended input = (1 x 5 + 3 x 0.75) / 4 = 7.25 / 4 = 1.8125; output = (0.1 x 30 + 0.3 x 4.5) / 0.4 = 4.35/0.4
+    # = 10.875
+    f = write_csv(tmp_path / "mix.csv", [
+        ("2026-10-01", "gpt-5.5", 1000, 1_000_000, 100_000, 0),
+        ("2026-10-01", "gpt-5.4-mini", 3000, 3_000_000, 300_000, 0),
+    ])
+    inputs, notes = scenario_from_usage(read_usage(f), as_of="2026-11-01")
+    assert inputs["api_input_usd_per_mtok"] == pytest.approx(1.8125)
+    assert inputs["api_output_usd_per_mtok"] == pytest.approx(10.875)
+    assert "api_model" not in inputs
+    assert any("gpt-5.4-mini 75.0%" in n for n in notes)
+
+
+def test_openai_usage_api_json(tmp_path):
+    # The documented response of GET /v1/organization/usage/completions (daily buckets, grouped by model and batch)
+    day0 = int(dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc).timestamp())
+    page = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": day0 + 86400 * i, "end_time": day0 + 86400 * (i + 1), "results": [
+            {"object": "organization.usage.completions.result", "input_tokens": 800_000, "output_tokens": 100_000,
+             "input_cached_tokens": 400_000, "num_model_requests": 800, "project_id": None, "user_id": None,
+             "api_key_id": None, "model": "gpt-5.5", "batch": False},
+            {"object": "organization.usage.completions.result", "input_tokens": 200_000, "output_tokens": 50_000,
+             "input_cached_tokens": 0, "num_model_requests": 200, "project_id": None, "user_id": None,
+             "api_key_id": None, "model": "gpt-5.5", "batch": True}]}
+        for i in range(2)]}
+    f = tmp_path / "openai-usage.json"
+    f.write_text(json.dumps(page))
+    summary = read_usage(f)
+    assert summary.layout == "openai-usage-api"
+    inputs, _ = scenario_from_usage(summary, name="oa")
+    # per day 1,000 requests, 1,000,000 input (400,000 cached), 150,000 output; 200 batch requests
+    assert inputs["requests_per_day"] == 1000
+    assert inputs["input_tokens_per_request"] == 1000 and inputs["output_tokens_per_request"] == 150
+    assert inputs["api_cached_input_share"] == 0.4 and inputs["api_batch_share"] == 0.2
+    assert inputs["api_model"] == "gpt-5.5"
+
+
+def test_usage_command_prints_a_scenario_that_loads(tmp_path, capsys):
+    rows = [(str(dt.date(2026, 9, 1) + dt.timedelta(days=i)), "claude-sonnet-5-5", 100 + 10 * i,
+             (100 + 10 * i) * 2000, (100 + 10 * i) * 300, 0) for i in range(20)]
+    f = write_csv(tmp_path / "daily.csv", rows)
+    assert main(["usage", str(f)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# Scenario from usage export daily.csv")
+    out = tmp_path / "scenario.toml"
+    assert main(["usage", str(f), "-o", str(out), "--name", "sonnet-app"]) == 0
+    [a] = read_scenarios(out)
+    assert a.name == "sonnet-app" and a["input_tokens_per_request"] == 2000
+    assert a["api_model"] == "claude-sonnet-5-5" and a["api_input_usd_per_mtok"] == 2.0
+    assert a["monthly_growth_rate"] > 0
+    # And the scenario runs end to end.
+    assert main(["recommend", str(out)]) == 0
+    assert "API prices: anthropic/claude-sonnet-5-5: genai-prices" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("date,requests\n2026-01-01,5\n", "CSV header lacks input_tokens, output_tokens"),
+    ("date,requests,input_tokens,output_tokens,colour\n", "unknown CSV column(s) colour"),
+    ("date,requests,input_tokens,output_tokens\n01/02/2026,5,1,1\n", "line 2: date must be YYYY-MM-DD"),
+    ("date,requests,input_tokens,output_tokens\n2026-01-01,-5,1,1\n", "line 2: requests must be a number >= 0"),
+    ("date,requests,input_tokens,output_tokens\n2026-01-01,0,0,0\n", "no requests found"),
+    ('{"data": 5}', "not an OpenAI Usage API response"),
+])
+def test_bad_usage_files_are_one_clear_line(tmp_path, capsys, text, message):
+    f = tmp_path / ("u.json" if text.startswith("{") else "u.csv")
+    f.write_text(text)
+    with pytest.raises(UsageFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_usage(f)
+    assert main(["usage", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_prices_command_lists_provider_date_and_source(capsys):
+    assert main(["prices", "gemini-2.5-pro", "--as-of", "2026-11-01", "--json"]) == 0
+    rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)}
+    g = rows["google/gemini-2.5-pro"]
+    assert (g["input_usd_per_mtok"], g["cached_input_usd_per_mtok"], g["long_context_threshold_tokens"]) == \
+        (1.25, 0.125, 200000)
+    assert g["as_of"] == "2026-11-01" and g["origin"].startswith("genai-prices") and g["source"].startswith("https")
+    assert main(["prices", "claude", "haiku", "5.5"]) == 0
+    text = capsys.readouterr().out
+    assert "anthropic/claude-haiku-5-5" in text and ">100K: 0.5/2.5" in text
+
+
+def test_prices_command_before_and_after_a_price_change(capsys):
+    main(["prices", "openai/o3", "--json", "--as-of", "2025-06-09"])
+    before = {r["ref"]: r for r in json.loads(capsys.readouterr().out)}["openai/o3"]
+    main(["prices", "openai/o3", "--json", "--as-of", "2025-06-10"])
+    after = {r["ref"]: r for r in json.loads(capsys.readouterr().out)}["openai/o3"]
+    assert (before["input_usd_per_mtok"], after["input_usd_per_mtok"]) == (10.0, 2.0)
+
+
+def test_recommend_as_of_and_unknown_model_messages(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text('name = "s"\nrequests_per_day = 1000\napi_model = "o3"\n')
+    assert main(["recommend", str(f), "--as-of", "2025-06-09"]) == 0
+    assert "API prices: openai/o3: genai-prices 0.2.3, prices in force on 2025-06-09" in capsys.readouterr().out
+    assert main(["recommend", str(f), "--as-of", "2025-06-10", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["inputs"]["api_input_usd_per_mtok"] == 2.0 and "2025-06-10" in rep["api_price_source"]
+    f.write_text('name = "s"\napi_model = "claude-sonet-5-5"\n')
+    assert main(["recommend", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "api_model 'claude-sonet-5-5' is not known to genai-prices" in err and "claude-sonnet-5-5" in err
