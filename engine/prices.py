@@ -385,7 +385,7 @@ def find_api_price(ref: str, *, as_of: Any = None, catalog: Any = None) -> ApiPr
 
 def _missing_message(key: str, catalog: Any, day: _dt.date) -> str:
     names = {p.ref for p in catalog_prices(catalog, day)} | {p.model for p in catalog_prices(catalog, day)}
-    names |= set(_library_names())
+    names |= set(_library_names(str(cache_path())))
     close = difflib.get_close_matches(key.lower(), sorted(names), n=5, cutoff=0.5)
     hint = f"; closest: {', '.join(close)}" if close else "; run `buildbuy prices` to list the known models"
     lib = library_version()
@@ -393,9 +393,9 @@ def _missing_message(key: str, catalog: Any, day: _dt.date) -> str:
     return f"api_model {key!r} is not known to {where}{hint}"
 
 
-@lru_cache(maxsize=1)
-def _library_names() -> tuple[str, ...]:
-    snap = snapshot()
+@lru_cache(maxsize=4)
+def _library_names(cache_file: str) -> tuple[str, ...]:
+    snap = _snapshot(cache_file)
     if snap is None:
         return ()
     names: list[str] = []
