@@ -344,3 +344,24 @@ def test_without_the_library_the_bundled_catalog_answers(monkeypatch):
     assert a["api_cached_input_discount"] == pytest.approx(0.9)
     with pytest.raises(CatalogError, match="is not known to the price catalog"):
         find_api_price("o3")
+
+
+@pytest.mark.parametrize("backend", ["formualizer", "formulas"])
+def test_workbook_with_every_dimension_passes_its_checks(tmp_path, backend):
+    # The Checks sheet recomputes the API cost natively with every dimension; engine and Excel must agree,
+    # and the filled workbook carries where the prices came from.
+    from openpyxl import load_workbook
+
+    from buildbuy.workbook.fill import fill
+    from buildbuy.workbook.recalc import recalc
+
+    a = resolve(name="dims", api_model="o3", api_prices_as_of="2026-10-14", requests_per_day=5000,
+                input_tokens_per_request=3000, output_tokens_per_request=400, api_cached_input_share=0.3,
+                api_cache_write_5m_share=0.1, api_cache_write_1h_share=0.05, api_batch_share=0.2,
+                api_flex_share=0.1, api_priority_share=0.05, api_long_context_share=0.1,
+                api_reasoning_tokens_per_request=800, api_regional_uplift=0.1, api_committed_use_discount=0.15)
+    path = fill(a, tmp_path / "dims.xlsx")
+    report = recalc(path, tmp_path / "out.xlsx", backend=backend)
+    assert report.ok and report.check_total == 0, report.errors
+    values = [c.value for row in load_workbook(report.path, data_only=True)["Inputs"].iter_rows() for c in row]
+    assert a["api_price_source"] in values
