@@ -106,6 +106,8 @@ def test_gpu_default_price_is_the_median_of_its_provider_rows():
         assert on_demand, row["id"]
         assert row["usd_per_hour"] == pytest.approx(statistics.median(on_demand), abs=5e-4), row["id"]
         assert row["usd_per_hour_min"] == min(on_demand) and row["usd_per_hour_max"] == max(on_demand)
+        if row["price_provider"].startswith("median of "):
+            assert row["price_provider"] == f"median of {len(on_demand)} providers", row["id"]
         spot = [p["usd_per_hour"] for p in cat.gpu_prices(row["id"], "spot")]
         if spot:
             assert row["spot_usd_per_hour"] == pytest.approx(statistics.median(spot), abs=5e-4), row["id"]
