@@ -150,3 +150,37 @@ def test_recommend_as_of_and_unknown_model_messages(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "api_model 'claude-sonet-5-5' is not known to genai-prices" in err and "claude-sonnet-5-5" in err
+
+
+def test_prices_and_recommend_never_touch_the_network(tmp_path, monkeypatch, capsys):
+    # Offline by default: any socket connection fails the test.
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    f = tmp_path / "s.toml"
+    f.write_text('name = "s"\nrequests_per_day = 1000\napi_model = "anthropic/claude-haiku-5-5"\n')
+    assert main(["prices", "claude"]) == 0
+    assert main(["recommend", str(f), "--as-of", "2026-11-01"]) == 0
+    assert "API prices: anthropic/claude-haiku-5-5" in capsys.readouterr().out
+
+
+def test_fill_as_of_writes_that_dates_prices(tmp_path):
+    from openpyxl import load_workbook
+
+    f = tmp_path / "s.toml"
+    f.write_text('name = "s"\nrequests_per_day = 1000\napi_model = "o3"\n')
+    out = tmp_path / "s.xlsx"
+    assert main(["fill", str(f), "-o", str(out), "--as-of", "2025-06-09"]) == 0
+    wb = load_workbook(out)
+
+    def named(name):
+        [(sheet, ref)] = list(wb.defined_names[name].destinations)
+        return wb[sheet][ref.replace("$", "")].value
+
+    # o3 cost $10/$40 per 1M tokens before 2025-06-10
+    assert (named("api_input_usd_per_mtok"), named("api_output_usd_per_mtok")) == (10, 40)
+    assert "openai/o3" in named("api_price_source") and "2025-06-09" in named("api_price_source")

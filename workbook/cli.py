@@ -123,6 +123,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
     from .template import TEMPLATE_PATH
 
     scenarios = load_scenarios(args.scenario)
+    if getattr(args, "as_of", None):
+        scenarios = [_with_as_of(a, args.as_of, None) for a in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
                         progress=sys.stderr.isatty())
@@ -218,6 +220,7 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
     fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
+    fill.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     fill.set_defaults(func=cmd_fill)
 
     rec = sub.add_parser("recalc", help="compute every formula headless and store the values in the file")
