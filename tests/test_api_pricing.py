@@ -365,3 +365,31 @@ def test_workbook_with_every_dimension_passes_its_checks(tmp_path, backend):
     assert report.ok and report.check_total == 0, report.errors
     values = [c.value for row in load_workbook(report.path, data_only=True)["Inputs"].iter_rows() for c in row]
     assert a["api_price_source"] in values
+
+
+def test_refresh_validates_then_replaces_the_cache(tmp_path, monkeypatch):
+    # The network call is replaced by a stub: refresh must validate the payload and write it atomically.
+    import httpx2
+
+    from buildbuy.engine import prices
+
+    cache = tmp_path / "cache" / "genai-prices.json"
+    monkeypatch.setenv(prices.CACHE_ENV, str(cache))
+    good = [{"id": "acme", "name": "Acme", "api_pattern": "x", "models": [
+        {"id": "acme-2", "match": {"equals": "acme-2"}, "prices": {"input_mtok": 3, "output_mtok": 6}}]}]
+
+    class Response:
+        def __init__(self, body: bytes) -> None:
+            self.content = body
+
+        def raise_for_status(self) -> None:
+            pass
+
+    monkeypatch.setattr(httpx2, "get", lambda url, timeout: Response(json.dumps(good).encode()))
+    assert prices.refresh() == cache
+    assert find_api_price("acme-2").input_usd_per_mtok == 3.0
+    monkeypatch.setattr(httpx2, "get", lambda url, timeout: Response(b'{"not": "a provider list"}'))
+    with pytest.raises(CatalogError, match="could not refresh prices"):
+        prices.refresh()
+    assert json.loads(cache.read_text()) == good  # the old data is kept
+    prices._snapshot.cache_clear()
