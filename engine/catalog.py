@@ -17,6 +17,8 @@ from typing import Any
 from .errors import CatalogError
 from .inputs import tomllib
 
+#: ``origin_of`` for rows of the bundled ``engine/data/catalog.toml``.
+BUNDLED_ORIGIN = "bundled catalog.toml"
 #: Required fields per table (``cached_input_usd_per_mtok`` is optional: not every provider publishes one).
 TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "api_model": ("id", "provider", "input_usd_per_mtok", "output_usd_per_mtok", "context_window_tokens",
@@ -59,7 +61,7 @@ class Catalog:
 
     def origin_of(self, table: str, row_id: str) -> str:
         """Which file a row came from: ``"bundled catalog.toml"`` or the path of the user's file."""
-        return self._row_origins.get((table, str(row_id).strip().lower()), "bundled catalog.toml")
+        return self._row_origins.get((table, str(row_id).strip().lower()), BUNDLED_ORIGIN)
 
     def ids(self, table: str) -> list[str]:
         """Row ids of a table, in file order (``gpu|provider|kind`` keys for ``gpu_price``)."""
@@ -180,7 +182,7 @@ def load_catalog(extra: Iterable[str | Path] = (), *, bundled: bool = True) -> C
     sources: list[tuple[str, str]] = []
     if bundled:
         text = resources.files(__package__).joinpath("data/catalog.toml").read_text("utf-8")
-        sources.append(("bundled catalog.toml", text))
+        sources.append((BUNDLED_ORIGIN, text))
     for path in extra:
         p = Path(path)
         try:

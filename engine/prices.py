@@ -22,12 +22,13 @@ import difflib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .catalog import BUNDLED_ORIGIN
 from .errors import CatalogError
 
 #: The library and its pinned version (pyproject pins the same; prices are reproducible per version).
@@ -200,10 +201,6 @@ def refresh(timeout_s: float = 30.0) -> Path:
     return dest
 
 
-def _f(x: Any) -> float | None:
-    return None if x is None else float(x)
-
-
 def _when(as_of: _dt.date) -> _dt.datetime:
     return _dt.datetime.combine(as_of, _dt.time(12), tzinfo=_dt.timezone.utc)
 
@@ -328,15 +325,10 @@ def _from_catalog_row(row: dict[str, Any], origin: str, as_of: _dt.date) -> ApiP
         context_window_tokens=int(row["context_window_tokens"]), price_since=str(row["as_of"]), **extra)
 
 
-def catalog_prices(catalog: Any, as_of: _dt.date, *, user_only: bool = False) -> list[ApiPrice]:
-    """The catalog's ``api_model`` rows as prices (only the user's rows when ``user_only``)."""
-    out = []
-    for row in catalog.rows("api_model"):
-        origin = catalog.origin_of("api_model", row["id"])
-        if user_only and origin == "bundled catalog.toml":
-            continue
-        out.append(_from_catalog_row(row, origin, as_of))
-    return out
+def catalog_prices(catalog: Any, as_of: _dt.date) -> list[ApiPrice]:
+    """The catalog's ``api_model`` rows as prices; ``origin`` says which file each came from."""
+    return [_from_catalog_row(row, catalog.origin_of("api_model", row["id"]), as_of)
+            for row in catalog.rows("api_model")]
 
 
 # ---------------------------------------------------------------------------------------------- lookup
@@ -373,7 +365,7 @@ def find_api_price(ref: str, *, as_of: Any = None, catalog: Any = None) -> ApiPr
     by_id = {p.model.lower(): p for p in catalog_prices(cat, day)}
     by_ref = {p.ref.lower(): p for p in by_id.values()}
     mine = by_ref.get(key.lower()) or by_id.get(key.lower())
-    if mine is not None and mine.origin != "bundled catalog.toml":
+    if mine is not None and mine.origin != BUNDLED_ORIGIN:
         return mine
     found = _library_lookup(key, day)
     if found is not None:
@@ -417,19 +409,15 @@ def search_prices(query: str = "", *, as_of: Any = None, catalog: Any = None) ->
     day = parse_as_of(as_of)
     rows: dict[str, ApiPrice] = {}
     for p in catalog_prices(cat, day):
-        if p.origin == "bundled catalog.toml" and _library_lookup(p.model, day) is not None:
+        if p.origin == BUNDLED_ORIGIN and _library_lookup(p.model, day) is not None:
             continue  # the library has it (perhaps under another id): the library's row is the one used
         rows[p.ref.lower()] = p
     for p in library_prices(day):
         mine = rows.get(p.ref.lower())
-        if mine is None or mine.origin == "bundled catalog.toml":
+        if mine is None or mine.origin == BUNDLED_ORIGIN:
             rows[p.ref.lower()] = p
     words = str(query or "").lower().split()
     hits = [p for p in rows.values()
             if all(w in f"{p.provider}/{p.model} {p.name} {p.origin}".lower() for w in words)]
     return sorted(hits, key=lambda p: (p.provider, p.model))
 
-
-def field_names() -> list[str]:
-    """The fields of :class:`ApiPrice`, in order (for tables and JSON)."""
-    return [f.name for f in fields(ApiPrice)]

@@ -146,3 +146,17 @@ def test_gpu_price_rows_need_a_known_kind(tmp_path):
                  'as_of=2026-01-01\nsource="s"\n')
     with pytest.raises(CatalogError, match="kind must be one of on_demand, spot, reserved_1y, reserved_3y"):
         load_catalog([f])
+
+
+def test_rows_know_which_file_they_came_from(tmp_path):
+    from buildbuy.engine.catalog import BUNDLED_ORIGIN
+
+    f = tmp_path / "mine.toml"
+    f.write_text('[[gpu]]\nid = "h100-sxm-80gb"\nname = "H100 at our rate"\nusd_per_hour = 2.10\n'
+                 'peak_bf16_dense_tflops = 989\nmemory_gb = 80\nas_of = 2026-11-01\nsource = "contract"\n')
+    cat = load_catalog([f])
+    assert cat.origin_of("gpu", "H100-SXM-80GB") == str(f)
+    assert cat.origin_of("gpu", "l4-24gb") == BUNDLED_ORIGIN
+    # The user's row replaces the bundled one entirely; the per-provider rows stay.
+    assert cat.field("gpu", "h100-sxm-80gb", "usd_per_hour") == 2.10
+    assert len(cat.gpu_prices("h100-sxm-80gb", "on_demand")) == 9
