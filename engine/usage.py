@@ -16,6 +16,13 @@ Two layouts are read:
   "results": [{"input_tokens", "output_tokens", "input_cached_tokens", "num_model_requests", "model",
   "batch"}, ...]}, ...]}``. Several pages may be given as a JSON list of such pages.
 
+* **Anthropic Usage Report JSON**: the response of ``GET /v1/organizations/usage_report/messages`` (daily
+  buckets, ideally ``group_by=model,service_tier``): ``{"data": [{"starting_at": <RFC 3339>, "results":
+  [{"uncached_input_tokens", "cache_read_input_tokens", "cache_creation": {"ephemeral_5m_input_tokens",
+  "ephemeral_1h_input_tokens"}, "output_tokens", "model", "service_tier", "context_window"}, ...]}, ...]}``.
+  The report counts tokens, not requests, so the number of requests per day must be given
+  (``--requests-per-day``); growth is then fitted on daily tokens.
+
 The result is a dict of scenario inputs plus notes: requests/day (mean of the last 7 days), tokens per request
 and cached share (totals over the whole file), monthly growth (a log-linear fit of daily requests, needs 14+
 days), batch share, and the model mix (one model: ``api_model``; several: prices blended by tokens).
@@ -42,7 +49,7 @@ MIN_DAYS_FOR_GROWTH = 14
 RECENT_DAYS = 7
 DAYS_PER_MONTH = 365 / 12
 COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens",
-          "reasoning_tokens", "batch_requests")
+          "cache_write_1h_tokens", "reasoning_tokens", "batch_requests", "batch_tokens", "long_context_tokens")
 
 
 class UsageFileError(BuildBuyError):
@@ -78,11 +85,12 @@ def read_usage(path: str | Path) -> UsageSummary:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageFileError(f"usage file {p}: cannot read ({exc})") from None
     if text.lstrip().startswith(("{", "[")):
-        summary = _read_openai_json(text, p)
+        summary = _read_json(text, p)
     else:
         summary = _read_csv(text, p)
-    if not summary.by_day or summary.total("requests") <= 0:
-        raise UsageFileError(f"usage file {p}: no requests found")
+    counted = "input_tokens" if summary.layout == "anthropic-usage-report" else "requests"
+    if not summary.by_day or summary.total(counted) <= 0:
+        raise UsageFileError(f"usage file {p}: no {counted.replace('_', ' ')} found")
     return summary
 
 
@@ -123,12 +131,51 @@ def _read_csv(text: str, p: Path) -> UsageSummary:
     return summary
 
 
-def _read_openai_json(text: str, p: Path) -> UsageSummary:
+def _read_json(text: str, p: Path) -> UsageSummary:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageFileError(f"usage file {p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     pages = data if isinstance(data, list) else [data]
+    first = next((b for pg in pages if isinstance(pg, dict) and isinstance(pg.get("data"), list)
+                  for b in pg["data"] if isinstance(b, dict)), {})
+    if "starting_at" in first:
+        return _read_anthropic_json(pages, p)
+    return _read_openai_json(pages, p)
+
+
+def _read_anthropic_json(pages: list[Any], p: Path) -> UsageSummary:
+    summary = UsageSummary("anthropic-usage-report")
+    for page in pages:
+        if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+            raise UsageFileError(f"usage file {p}: not an Anthropic usage report (expected "
+                                 '{"data": [buckets], "has_more": ...})')
+        for b, bucket in enumerate(page["data"]):
+            where = f"usage file {p}, bucket {b}"
+            try:
+                day = _dt.datetime.fromisoformat(str(bucket["starting_at"]).replace("Z", "+00:00")).date()
+            except (KeyError, TypeError, ValueError):
+                raise UsageFileError(f"{where}: starting_at must be an RFC 3339 time") from None
+            for r in bucket.get("results") or []:
+                creation = r.get("cache_creation") or {}
+                w5 = _number(creation.get("ephemeral_5m_input_tokens", r.get("cache_creation_5m_input_tokens")),
+                             where, "ephemeral_5m_input_tokens")
+                w1 = _number(creation.get("ephemeral_1h_input_tokens", r.get("cache_creation_1h_input_tokens")),
+                             where, "ephemeral_1h_input_tokens")
+                read = _number(r.get("cache_read_input_tokens"), where, "cache_read_input_tokens")
+                total_in = _number(r.get("uncached_input_tokens"), where, "uncached_input_tokens") + read + w5 + w1
+                counts = {"input_tokens": total_in, "cached_input_tokens": read, "cache_write_tokens": w5,
+                          "cache_write_1h_tokens": w1,
+                          "output_tokens": _number(r.get("output_tokens"), where, "output_tokens")}
+                if r.get("service_tier") == "batch":
+                    counts["batch_tokens"] = total_in + counts["output_tokens"]
+                if str(r.get("context_window") or "").startswith("200k"):
+                    counts["long_context_tokens"] = total_in
+                summary.add(day, str(r.get("model") or "").strip(), counts)
+    return summary
+
+
+def _read_openai_json(pages: list[Any], p: Path) -> UsageSummary:
     summary = UsageSummary("openai-usage-api")
     for page in pages:
         if not isinstance(page, dict) or not isinstance(page.get("data"), list):
@@ -153,12 +200,12 @@ def _read_openai_json(text: str, p: Path) -> UsageSummary:
     return summary
 
 
-def growth_per_month(by_day: dict[_dt.date, dict[str, float]]) -> float | None:
-    """Compound monthly growth of daily requests from a least-squares fit of log(requests) on the day.
+def growth_per_month(by_day: dict[_dt.date, dict[str, float]], key: str = "requests") -> float | None:
+    """Compound monthly growth of a daily count (requests by default) from a least-squares fit of its log.
 
-    None with fewer than :data:`MIN_DAYS_FOR_GROWTH` days that have requests.
+    None with fewer than :data:`MIN_DAYS_FOR_GROWTH` days with a positive count.
     """
-    points = [(d.toordinal(), v["requests"]) for d, v in sorted(by_day.items()) if v["requests"] > 0]
+    points = [(d.toordinal(), v[key]) for d, v in sorted(by_day.items()) if v[key] > 0]
     if len(points) < MIN_DAYS_FOR_GROWTH:
         return None
     xs = [x - points[0][0] for x, _ in points]
@@ -171,9 +218,19 @@ def growth_per_month(by_day: dict[_dt.date, dict[str, float]]) -> float | None:
 
 
 def scenario_from_usage(summary: UsageSummary, *, name: str = "from-usage", as_of: Any = None,
-                        catalog: Any = None) -> tuple[dict[str, Any], list[str]]:
-    """Scenario inputs from a usage summary, and notes saying how each was found."""
+                        catalog: Any = None, requests_per_day: float | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Scenario inputs from a usage summary, and notes saying how each was found.
+
+    ``requests_per_day`` is needed for exports that count tokens but not requests (Anthropic's usage report).
+    """
     days = sorted(summary.by_day)
+    tokens_only = summary.layout == "anthropic-usage-report"
+    if tokens_only and not requests_per_day:
+        raise UsageFileError("Anthropic's usage report counts tokens, not requests: give the requests per day "
+                             "(--requests-per-day N)")
+    if tokens_only:
+        for v in summary.by_day.values():
+            v["requests"] = float(requests_per_day)
     requests = summary.total("requests")
     recent = days[-RECENT_DAYS:]
     rpd = sum(summary.by_day[d]["requests"] for d in recent) / len(recent)
@@ -186,45 +243,62 @@ def scenario_from_usage(summary: UsageSummary, *, name: str = "from-usage", as_o
     }
     notes = [f"{summary.layout}: {len(days)} day(s) {days[0]} .. {days[-1]}, {requests:,.0f} requests, "
              f"{tin:,.0f} input and {tout:,.0f} output tokens",
+             "requests_per_day: given (--requests-per-day)" if tokens_only else
              f"requests_per_day: mean of the last {len(recent)} day(s)",
              "tokens per request: totals over the whole file / requests"]
     if tin > 0:
         cached, written = summary.total("cached_input_tokens"), summary.total("cache_write_tokens")
+        written_1h = summary.total("cache_write_1h_tokens")
         if cached > 0:
             inputs["api_cached_input_share"] = round(min(1.0, cached / tin), 4)
         if written > 0:
             inputs["api_cache_write_5m_share"] = round(min(1.0 - inputs.get("api_cached_input_share", 0.0),
                                                            written / tin), 4)
-            notes.append("cache writes counted as 5-minute writes; move them to api_cache_write_1h_share if "
-                         "they were 1-hour writes")
+            if summary.layout == "csv":
+                notes.append("cache writes counted as 5-minute writes; move them to api_cache_write_1h_share "
+                             "if they were 1-hour writes")
+        if written_1h > 0:
+            inputs["api_cache_write_1h_share"] = round(min(
+                1.0 - inputs.get("api_cached_input_share", 0.0) - inputs.get("api_cache_write_5m_share", 0.0),
+                written_1h / tin), 4)
+        long_tokens = summary.total("long_context_tokens")
+        if long_tokens > 0:
+            notes.append(f"{long_tokens / tin:.1%} of input tokens were in 200k-1M context requests; set "
+                         "api_long_context_share to your share of such requests (the report does not count them)")
     reasoning = summary.total("reasoning_tokens")
     if reasoning > 0:
         inputs["api_reasoning_tokens_per_request"] = round(reasoning / requests, 2)
     batch = summary.total("batch_requests")
     if batch > 0:
         inputs["api_batch_share"] = round(min(1.0, batch / requests), 4)
-    growth = growth_per_month(summary.by_day)
+    batch_tokens = summary.total("batch_tokens")
+    if batch_tokens > 0:
+        inputs["api_batch_share"] = round(min(1.0, batch_tokens / (tin + tout)), 4)
+        notes.append("api_batch_share: share of tokens on the batch tier (requests assumed of equal size)")
+    basis = "input_tokens" if tokens_only else "requests"
+    growth = growth_per_month(summary.by_day, basis)
     if growth is None:
-        notes.append(f"monthly_growth_rate: not fitted (needs {MIN_DAYS_FOR_GROWTH}+ days with requests); "
+        notes.append(f"monthly_growth_rate: not fitted (needs {MIN_DAYS_FOR_GROWTH}+ days of usage); "
                      "enter your forecast")
     else:
         inputs["monthly_growth_rate"] = round(min(1.0, max(-0.5, growth)), 4)
-        notes.append("monthly_growth_rate: log-linear least-squares fit of daily requests")
+        notes.append(f"monthly_growth_rate: log-linear least-squares fit of daily {basis.replace('_', ' ')}")
     _model_mix(summary, inputs, notes, as_of, catalog)
     return inputs, notes
 
 
 def _model_mix(summary: UsageSummary, inputs: dict[str, Any], notes: list[str], as_of: Any,
                catalog: Any) -> None:
-    models = {m: v for m, v in summary.by_model.items() if v["requests"] > 0}
+    weight = "input_tokens" if summary.layout == "anthropic-usage-report" else "requests"
+    models = {m: v for m, v in summary.by_model.items() if v[weight] > 0}
     named = {m: v for m, v in models.items() if m}
     if not named:
         notes.append("no model names in the file: set api_model or the API prices yourself")
         return
-    total = sum(v["requests"] for v in models.values())
-    mix = sorted(models.items(), key=lambda kv: -kv[1]["requests"])
-    notes.append("model mix (share of requests): " + ", ".join(
-        f"{m or '(unnamed)'} {v['requests'] / total:.1%}" for m, v in mix))
+    total = sum(v[weight] for v in models.values())
+    mix = sorted(models.items(), key=lambda kv: -kv[1][weight])
+    notes.append(f"model mix (share of {weight.replace('_', ' ')}): " + ", ".join(
+        f"{m or '(unnamed)'} {v[weight] / total:.1%}" for m, v in mix))
     if len(models) == 1:
         inputs["api_model"] = next(iter(named))
         return

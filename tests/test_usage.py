@@ -184,3 +184,38 @@ def test_fill_as_of_writes_that_dates_prices(tmp_path):
     # o3 cost $10/$40 per 1M tokens before 2025-06-10
     assert (named("api_input_usd_per_mtok"), named("api_output_usd_per_mtok")) == (10, 40)
     assert "openai/o3" in named("api_price_source") and "2025-06-09" in named("api_price_source")
+
+
+def test_anthropic_usage_report_json(tmp_path, capsys):
+    # The documented response of GET /v1/organizations/usage_report/messages (daily buckets, grouped by model and
+    # service tier). Per day: standard 60,000 uncached + 30,000 read + 8,000 5-min + 2,000 1-h writes = 100,000
+    # input, 10,000 output; batch 40,000 uncached input, 5,000 output. Two days, 100 requests/day given.
+    def bucket(day):
+        return {"starting_at": f"2026-10-0{day}T00:00:00Z", "ending_at": f"2026-10-0{day + 1}T00:00:00Z",
+                "results": [
+                    {"uncached_input_tokens": 60_000, "cache_read_input_tokens": 30_000,
+                     "cache_creation": {"ephemeral_5m_input_tokens": 8_000, "ephemeral_1h_input_tokens": 2_000},
+                     "output_tokens": 10_000, "server_tool_use": {"web_search_requests": 0}, "api_key_id": None,
+                     "workspace_id": None, "model": "claude-sonnet-5-5", "service_tier": "standard",
+                     "context_window": "0-200k"},
+                    {"uncached_input_tokens": 40_000, "cache_read_input_tokens": 0,
+                     "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+                     "output_tokens": 5_000, "model": "claude-sonnet-5-5", "service_tier": "batch",
+                     "context_window": "0-200k"}]}
+    f = tmp_path / "anthropic-usage.json"
+    f.write_text(json.dumps({"data": [bucket(1), bucket(2)], "has_more": False, "next_page": None}))
+    summary = read_usage(f)
+    assert summary.layout == "anthropic-usage-report"
+    with pytest.raises(UsageFileError, match="counts tokens, not requests"):
+        scenario_from_usage(summary)
+    inputs, _ = scenario_from_usage(summary, requests_per_day=100)
+    # 2 x 140,000 input / 200 requests = 1,400; 2 x 15,000 output / 200 = 150
+    # cached 60,000 / 280,000 = 0.2143; 5-min 16,000 / 280,000 = 0.0571; 1-h 4,000 / 280,000 = 0.0143
+    # batch tokens 2 x 45,000 / (280,000 + 30,000) = 0.2903
+    assert (inputs["requests_per_day"], inputs["input_tokens_per_request"], inputs["output_tokens_per_request"]) \
+        == (100, 1400, 150)
+    assert (inputs["api_cached_input_share"], inputs["api_cache_write_5m_share"],
+            inputs["api_cache_write_1h_share"], inputs["api_batch_share"]) == (0.2143, 0.0571, 0.0143, 0.2903)
+    assert inputs["api_model"] == "claude-sonnet-5-5"
+    assert main(["usage", str(f), "--requests-per-day", "100"]) == 0
+    assert "api_cache_write_1h_share = 0.0143" in capsys.readouterr().out

@@ -291,7 +291,7 @@ def _prices_table(hits: list[Any]) -> str:
 
 
 def cmd_usage(args: argparse.Namespace) -> int:
-    """`buildbuy usage`: a usage export (CSV or OpenAI Usage API JSON) into a scenario file."""
+    """`buildbuy usage`: a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario file."""
     from pathlib import Path
 
     from buildbuy.engine.usage import read_usage, scenario_from_usage, scenario_toml
@@ -299,7 +299,8 @@ def cmd_usage(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog) if args.catalog else None
     summary = read_usage(args.file)
     name = args.name or Path(args.file).stem
-    inputs, notes = scenario_from_usage(summary, name=name, as_of=args.as_of, catalog=catalog)
+    inputs, notes = scenario_from_usage(summary, name=name, as_of=args.as_of, catalog=catalog,
+                                        requests_per_day=args.requests_per_day)
     from buildbuy.engine import resolve
 
     resolve(inputs, scenario=name, catalog=catalog)  # the printed file must load as it is
@@ -326,12 +327,15 @@ def _add_price_commands(sub: Any) -> None:
                     help="download the newest genai-prices data first (the only command that uses the network)")
     pr.set_defaults(func=cmd_prices)
 
-    us = sub.add_parser("usage", help="turn a usage export (CSV or OpenAI Usage API JSON) into a scenario file")
-    us.add_argument("file", help="usage export: CSV in the documented layout, or OpenAI Usage API JSON")
+    us = sub.add_parser("usage", help="turn a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario")
+    us.add_argument("file", help="usage export: CSV in the documented layout, OpenAI Usage API JSON or Anthropic "
+                                 "usage report JSON")
     us.add_argument("-o", "--output", help="write the scenario here instead of printing it")
     us.add_argument("--name", help="scenario name (default: the file name)")
     us.add_argument("--as-of", metavar="DATE", help="price date for blending several models (default today)")
     us.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog (TOML or JSON)")
+    us.add_argument("--requests-per-day", type=float, metavar="N",
+                    help="requests per day, for exports that count only tokens (Anthropic's usage report)")
     us.set_defaults(func=cmd_usage)
 
 
