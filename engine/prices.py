@@ -372,13 +372,21 @@ def find_api_price(ref: str, *, as_of: Any = None, catalog: Any = None) -> ApiPr
         return found
     if mine is not None:
         return mine
-    raise CatalogError(_missing_message(key, cat, day))
+    raise CatalogError(_missing_message(key, cat))
 
 
-def _missing_message(key: str, catalog: Any, day: _dt.date) -> str:
-    names = {p.ref for p in catalog_prices(catalog, day)} | {p.model for p in catalog_prices(catalog, day)}
+def closest_models(key: str, *, catalog: Any = None, n: int = 5) -> list[str]:
+    """The known model names (``model`` and ``provider/model``) closest to ``key``, best first."""
+    from .catalog import default_catalog
+
+    rows = (catalog or default_catalog()).rows("api_model")
+    names = {r["id"] for r in rows} | {f"{str(r['provider']).lower()}/{r['id']}" for r in rows}
     names |= set(_library_names(str(cache_path())))
-    close = difflib.get_close_matches(key.lower(), sorted(names), n=5, cutoff=0.5)
+    return difflib.get_close_matches(str(key).lower(), sorted(names), n=n, cutoff=0.5)
+
+
+def _missing_message(key: str, catalog: Any) -> str:
+    close = closest_models(key, catalog=catalog)
     hint = f"; closest: {', '.join(close)}" if close else "; run `buildbuy prices` to list the known models"
     lib = library_version()
     where = f"genai-prices {lib} or the price catalog" if lib else "the price catalog"

@@ -129,6 +129,12 @@ def test_prices_command_lists_provider_date_and_source(capsys):
     assert "anthropic/claude-haiku-5-5" in text and ">100K: 0.5/2.5" in text
 
 
+def test_prices_command_suggests_the_closest_models(capsys):
+    assert main(["prices", "gemini-2.5-prro"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("no model matches 'gemini-2.5-prro'") and "closest: gemini-2.5-pro" in err
+
+
 def test_prices_command_before_and_after_a_price_change(capsys):
     main(["prices", "openai/o3", "--json", "--as-of", "2025-06-09"])
     before = {r["ref"]: r for r in json.loads(capsys.readouterr().out)}["openai/o3"]

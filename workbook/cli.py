@@ -260,7 +260,9 @@ def cmd_prices(args: argparse.Namespace) -> int:
         print(json.dumps([h.as_dict() for h in hits], indent=2))
         return 0 if hits else 1
     if not hits:
-        print(f"no model matches {' '.join(args.query)!r} on {day}; try fewer words", file=sys.stderr)
+        close = prices.closest_models(" ".join(args.query), catalog=catalog)
+        hint = f"closest: {', '.join(close)}" if close else "try fewer words"
+        print(f"no model matches {' '.join(args.query)!r} on {day}; {hint}", file=sys.stderr)
         return 1
     print(_prices_table(hits))
     print(f"{len(hits)} model(s); USD per 1M tokens; prices in force on {day}. "
