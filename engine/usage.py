@@ -250,17 +250,17 @@ def scenario_from_usage(summary: UsageSummary, *, name: str = "from-usage", as_o
         cached, written = summary.total("cached_input_tokens"), summary.total("cache_write_tokens")
         written_1h = summary.total("cache_write_1h_tokens")
         if cached > 0:
-            inputs["api_cached_input_share"] = round(min(1.0, cached / tin), 4)
+            inputs["api_cached_input_share"] = round(min(1.0, cached / tin), 6)
         if written > 0:
             inputs["api_cache_write_5m_share"] = round(min(1.0 - inputs.get("api_cached_input_share", 0.0),
-                                                           written / tin), 4)
+                                                           written / tin), 6)
             if summary.layout == "csv":
                 notes.append("cache writes counted as 5-minute writes; move them to api_cache_write_1h_share "
                              "if they were 1-hour writes")
         if written_1h > 0:
             inputs["api_cache_write_1h_share"] = round(min(
                 1.0 - inputs.get("api_cached_input_share", 0.0) - inputs.get("api_cache_write_5m_share", 0.0),
-                written_1h / tin), 4)
+                written_1h / tin), 6)
         long_tokens = summary.total("long_context_tokens")
         if long_tokens > 0:
             notes.append(f"{long_tokens / tin:.1%} of input tokens were in 200k-1M context requests; set "
@@ -270,10 +270,10 @@ def scenario_from_usage(summary: UsageSummary, *, name: str = "from-usage", as_o
         inputs["api_reasoning_tokens_per_request"] = round(reasoning / requests, 2)
     batch = summary.total("batch_requests")
     if batch > 0:
-        inputs["api_batch_share"] = round(min(1.0, batch / requests), 4)
+        inputs["api_batch_share"] = round(min(1.0, batch / requests), 6)
     batch_tokens = summary.total("batch_tokens")
     if batch_tokens > 0:
-        inputs["api_batch_share"] = round(min(1.0, batch_tokens / (tin + tout)), 4)
+        inputs["api_batch_share"] = round(min(1.0, batch_tokens / (tin + tout)), 6)
         notes.append("api_batch_share: share of tokens on the batch tier (requests assumed of equal size)")
     basis = "input_tokens" if tokens_only else "requests"
     growth = growth_per_month(summary.by_day, basis)
@@ -281,7 +281,7 @@ def scenario_from_usage(summary: UsageSummary, *, name: str = "from-usage", as_o
         notes.append(f"monthly_growth_rate: not fitted (needs {MIN_DAYS_FOR_GROWTH}+ days of usage); "
                      "enter your forecast")
     else:
-        inputs["monthly_growth_rate"] = round(min(1.0, max(-0.5, growth)), 4)
+        inputs["monthly_growth_rate"] = round(min(1.0, max(-0.5, growth)), 6)
         notes.append(f"monthly_growth_rate: log-linear least-squares fit of daily {basis.replace('_', ' ')}")
     _model_mix(summary, inputs, notes, as_of, catalog)
     return inputs, notes
@@ -318,17 +318,27 @@ def _model_mix(summary: UsageSummary, inputs: dict[str, Any], notes: list[str], 
         notes.append(f"no price for {', '.join(unknown)}: api_model set to the most used model {top!r}; "
                      "blend the prices yourself")
         return
-    tin = sum(v["input_tokens"] for v in models.values())
-    tout = sum(v["output_tokens"] for v in models.values())
-    pin = sum(v["input_tokens"] * prices[m].input_usd_per_mtok for m, v in models.items()) / tin if tin else 0.0
-    pout = sum(v["output_tokens"] * prices[m].output_usd_per_mtok for m, v in models.items()) / tout if tout else 0.0
+    # Weights that make the blended scenario bill the file's own totals exactly: the input price over uncached
+    # input tokens, the cache-read price over cached tokens, the output price over output + reasoning tokens.
+    def blend(weights: dict[str, float], price: Any) -> float | None:
+        total = sum(weights.values())
+        return sum(w * price(m) for m, w in weights.items()) / total if total > 0 else None
+
+    uncached = {m: max(0.0, v["input_tokens"] - v["cached_input_tokens"]) for m, v in models.items()}
+    all_in = {m: v["input_tokens"] for m, v in models.items()}
+    pin = blend(uncached, lambda m: prices[m].input_usd_per_mtok)
+    if pin is None:
+        pin = blend(all_in, lambda m: prices[m].input_usd_per_mtok) or 0.0
+    outs = {m: v["output_tokens"] + v["reasoning_tokens"] for m, v in models.items()}
+    pout = blend(outs, lambda m: prices[m].output_usd_per_mtok) or 0.0
     inputs["api_input_usd_per_mtok"] = round(pin, 6)
     inputs["api_output_usd_per_mtok"] = round(pout, 6)
     cached = {m: v["cached_input_tokens"] for m, v in models.items() if v["cached_input_tokens"] > 0}
     if cached and pin > 0 and all(prices[m].cached_input_usd_per_mtok is not None for m in cached):
-        read = sum(c * prices[m].cached_input_usd_per_mtok for m, c in cached.items()) / sum(cached.values())
+        read = blend(cached, lambda m: prices[m].cached_input_usd_per_mtok) or 0.0
         inputs["api_cached_input_discount"] = round(min(1.0, max(0.0, 1.0 - read / pin)), 6)
-    notes.append("API prices blended over the models, weighted by their input / output tokens: "
+    notes.append("API prices blended over the models so the file's totals bill exactly (input over uncached "
+                 "tokens, cache reads over cached tokens, output over output + reasoning tokens): "
                  + "; ".join(f"{prices[m].ref} ${prices[m].input_usd_per_mtok:g}/${prices[m].output_usd_per_mtok:g}"
                              for m, _ in mix))
 

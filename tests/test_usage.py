@@ -216,12 +216,43 @@ def test_anthropic_usage_report_json(tmp_path, capsys):
         scenario_from_usage(summary)
     inputs, _ = scenario_from_usage(summary, requests_per_day=100)
     # 2 x 140,000 input / 200 requests = 1,400; 2 x 15,000 output / 200 = 150
-    # cached 60,000 / 280,000 = 0.2143; 5-min 16,000 / 280,000 = 0.0571; 1-h 4,000 / 280,000 = 0.0143
-    # batch tokens 2 x 45,000 / (280,000 + 30,000) = 0.2903
+    # cached 60,000 / 280,000 = 0.214286; 5-min 16,000 / 280,000 = 0.057143; 1-h 4,000 / 280,000 = 0.014286
+    # batch tokens 2 x 45,000 / (280,000 + 30,000) = 0.290323
     assert (inputs["requests_per_day"], inputs["input_tokens_per_request"], inputs["output_tokens_per_request"]) \
         == (100, 1400, 150)
     assert (inputs["api_cached_input_share"], inputs["api_cache_write_5m_share"],
-            inputs["api_cache_write_1h_share"], inputs["api_batch_share"]) == (0.2143, 0.0571, 0.0143, 0.2903)
+            inputs["api_cache_write_1h_share"], inputs["api_batch_share"]) == (0.214286, 0.057143, 0.014286, 0.290323)
     assert inputs["api_model"] == "claude-sonnet-5-5"
     assert main(["usage", str(f), "--requests-per-day", "100"]) == 0
-    assert "api_cache_write_1h_share = 0.0143" in capsys.readouterr().out
+    assert "api_cache_write_1h_share = 0.014286" in capsys.readouterr().out
+
+
+def test_blended_mix_bills_the_files_own_total(tmp_path):
+    # One day, two models (list prices on 2026-11-01: gpt-5.5 $5 in / $0.50 cached / $30 out; gpt-5.4-mini
+    # $0.75 / $0.075 / $4.50):
+    # gpt-5.5: 4,000 req, 9.6M in (4.8M cached), 1.4M out + 2.0M reasoning
+    #   = 4.8 x 5 + 4.8 x 0.5 + 3.4 x 30 = 24 + 2.4 + 102 = $128.40
+    # mini: 12,000 req, 10.8M in (3.6M cached), 1.8M out = 7.2 x 0.75 + 3.6 x 0.075 + 1.8 x 4.5
+    #   = 5.4 + 0.27 + 8.1 = $13.77;  together $142.17 for 16,000 requests
+    f = write_csv(tmp_path / "day.csv", [
+        ("2026-10-01", "gpt-5.5", 4000, 9_600_000, 1_400_000, 4_800_000, 2_000_000),
+        ("2026-10-01", "gpt-5.4-mini", 12000, 10_800_000, 1_800_000, 3_600_000, 0),
+    ], header="date,model,requests,input_tokens,output_tokens,cached_input_tokens,reasoning_tokens")
+    inputs, _ = scenario_from_usage(read_usage(f), as_of="2026-11-01")
+    from buildbuy.engine import resolve
+    from buildbuy.engine.model import api_cost_per_request_usd
+
+    per_request = float(api_cost_per_request_usd(resolve(inputs)))
+    assert per_request * 16_000 == pytest.approx(142.17, rel=1e-6)  # inputs are rounded to 6 digits
+
+
+def test_the_readme_sample_runs_end_to_end(tmp_path, capsys):
+    from .test_cli import EXAMPLES
+
+    out = tmp_path / "mine.toml"
+    assert main(["usage", str(EXAMPLES / "usage" / "daily-usage.csv"), "-o", str(out), "--as-of", "2026-11-01"]) == 0
+    [a] = read_scenarios(out)
+    # 28 days, requests growing 0.5% a day: 1.005^(365/12) - 1 = 16.4% a month
+    assert a["monthly_growth_rate"] == pytest.approx(1.005 ** (365 / 12) - 1, abs=1e-3)
+    assert a["api_batch_share"] == pytest.approx(0.1875, abs=1e-4)  # mini: 25% of its 75% of requests
+    assert main(["recommend", str(out)]) == 0
