@@ -233,6 +233,8 @@ def _check(spec: InputSpec, value: Any, scenario: str | None) -> Any:
         if text not in spec.choices:
             raise InputError(spec.key, value, spec.allowed, scenario)
         return text
+    if spec.key == "api_prices_as_of" and not isinstance(value, str):
+        return _date_text(spec, value, scenario)
     if not isinstance(value, str):
         raise InputError(spec.key, value, spec.allowed, scenario)
     text = value.strip()
@@ -241,6 +243,18 @@ def _check(spec: InputSpec, value: Any, scenario: str | None) -> Any:
         if not re.fullmatch(r"[A-Z]{3}", text):
             raise InputError(spec.key, value, "a three-letter ISO 4217 code such as 'USD'", scenario)
     return text
+
+
+def _date_text(spec: InputSpec, value: Any, scenario: str | None) -> str:
+    """A date typed into Excel (a date, or a serial day number) as ISO text, for date inputs kept as text."""
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
+            and 1 <= float(value) < 2_958_466 and float(value).is_integer():
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()  # Excel's day serial
+    raise InputError(spec.key, value, "a date as YYYY-MM-DD (blank = today)", scenario)
 
 
 def _check_number(spec: InputSpec, value: Any, scenario: str | None) -> Any:

@@ -393,3 +393,13 @@ def test_refresh_validates_then_replaces_the_cache(tmp_path, monkeypatch):
         prices.refresh()
     assert json.loads(cache.read_text()) == good  # the old data is kept
     prices._snapshot.cache_clear()
+
+
+def test_as_of_typed_as_an_excel_date():
+    # Excel hands a date cell over as a date (xlwings) or as its day serial (headless): 2025-06-09 is serial 45817
+    # (days since 1899-12-30: 2025-06-09 - 1899-12-30 = 45,817).
+    for value in (dt.date(2025, 6, 9), dt.datetime(2025, 6, 9, 0, 0), 45817):
+        a = resolve(api_model="o3", api_prices_as_of=value)
+        assert a["api_prices_as_of"] == "2025-06-09" and a["api_input_usd_per_mtok"] == 10.0
+    with pytest.raises(InputError, match="api_prices_as_of must be a date as YYYY-MM-DD"):
+        resolve(api_prices_as_of=True)
