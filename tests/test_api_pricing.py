@@ -403,3 +403,13 @@ def test_as_of_typed_as_an_excel_date():
         assert a["api_prices_as_of"] == "2025-06-09" and a["api_input_usd_per_mtok"] == 10.0
     with pytest.raises(InputError, match="api_prices_as_of must be a date as YYYY-MM-DD"):
         resolve(api_prices_as_of=True)
+
+
+def test_batch_and_long_context_together_gemini():
+    # Google Gemini 2.5 Pro Batch (verified 2026-10-14) halves both prompt-size tiers: above 200K, $1.25 in /
+    # $7.50 out. 300,000 in + 1,000 out in batch: 300,000 x 1.25 + 1,000 x 7.5 = 375,000 + 7,500 = $0.3825
+    got = cost(api_model="gemini-2.5-pro", api_prices_as_of="2026-11-01", input_tokens_per_request=300_000,
+               output_tokens_per_request=1000, api_batch_share=1.0)
+    assert got == pytest.approx(0.3825)
+    assert got == pytest.approx(lib_price({"input_tokens": 300_000, "output_tokens": 1000}, "gemini-2.5-pro",
+                                          "google", "2026-11-01", {"processing": "batch"}))
