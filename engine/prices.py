@@ -426,6 +426,6 @@ def search_prices(query: str = "", *, as_of: Any = None, catalog: Any = None) ->
             rows[p.ref.lower()] = p
     words = str(query or "").lower().split()
     hits = [p for p in rows.values()
-            if all(w in f"{p.provider}/{p.model} {p.name} {p.origin}".lower() for w in words)]
+            if all(w in f"{p.provider}/{p.model} {p.name} {p.origin} {p.source}".lower() for w in words)]
     return sorted(hits, key=lambda p: (p.provider, p.model))
 
