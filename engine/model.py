@@ -161,7 +161,8 @@ def api_cost_per_request_usd(a: Any) -> Any:
     """Year-1 API price of one request, from the scenario's token counts and prices."""
     return costs.api_cost_per_request_usd(
         a["input_tokens_per_request"], a["output_tokens_per_request"], a["api_input_usd_per_mtok"],
-        a["api_output_usd_per_mtok"], a["api_cached_input_share"], a["api_cached_input_discount"])
+        a["api_output_usd_per_mtok"], a["api_cached_input_share"], a["api_cached_input_discount"],
+        **{k: a[k] for k in costs.API_DIMENSION_INPUTS})
 
 
 def tokens_per_request(a: Any) -> Any:
