@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from buildbuy.engine import BuildBuyError, __version__, full_report, load_catalog, read_scenarios
+from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
 
@@ -115,6 +116,21 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     scenarios = read_scenarios(args.scenario, catalog=catalog)
     if getattr(args, "as_of", None):
         scenarios = [_with_as_of(a, args.as_of, catalog) for a in scenarios]
+    if args.summary:
+        rows = summaries(scenarios)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            cur = scenarios[0]["currency"]
+            print("\n".join(_table(
+                ["Scenario", "Recommendation", "Cheapest feasible", "Premium (NPV)", "Rule",
+                 *(f"NPV {o}" for o in rows[0]["npv_usd"])],
+                [[r["scenario"] or "", r["recommendation"], r["cheapest_feasible"] or "none",
+                  _fmt_money(r["premium_usd"], cur), r["deciding_rule"],
+                  *(_fmt_money(v, cur) + ("" if r["feasible"][o] else " (x)") for o, v in r["npv_usd"].items())]
+                 for r in rows])))
+            print("((x): ruled out by a hard constraint.)")
+        return 0
     reports = [full_report(a) for a in scenarios]
     if args.json:
         for r, a in zip(reports, scenarios, strict=True):
@@ -149,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recommend", help="compare API, FINE-TUNE, TRAIN and PHASED for a scenario file")
     rec.add_argument("scenario", help="scenario file (.toml or .json)")
     rec.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rec.add_argument("--summary", action="store_true",
+                     help="one line per scenario (answer, cheapest feasible, premium, NPVs), all scenarios in one "
+                          "vectorized pass: for files with thousands of scenarios")
     rec.add_argument("--catalog", action="append", metavar="FILE",
                      help="your own price catalog: TOML, or a LiteLLM model_prices_and_context_window.json "
                           "(repeatable; your rows win)")
