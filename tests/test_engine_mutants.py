@@ -1,0 +1,385 @@
+"""Known answers and properties added to kill the mutants that survived the engine tests (mutation testing of
+engine/costs.py, model.py, decision.py, rules.py). Every expected number is worked by hand in the comment."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+from buildbuy.engine import costs, decision, model, resolve, rules
+from buildbuy.engine.errors import InputError, NoSolutionError
+
+# Every hidden cost off, so that single line items can be read by hand (as in test_known_answers).
+BARE = dict(ml_engineers=0, mlops_usd_per_year=0, eval_usd_per_year=0, opportunity_cost_usd_per_month=0,
+            retrain_every_months=0, api_fallback_share=0)
+
+
+@pytest.mark.parametrize("module", [costs, model, decision, rules])
+def test_docstring_examples_hold(module):
+    # The worked examples in the docstrings are known answers too (the article's $91,250, 12,000 hours, ...).
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+# ----------------------------------------------------------------------------------- costs: serving sizing
+def test_weights_and_kv_cache_memory():
+    # 70.6e9 parameters x 2 bytes = 141.2e9 bytes = 141.2 GB; 8e9 x 1 byte = 8 GB.
+    assert costs.weights_memory_gb(70.6e9, 2) == pytest.approx(141.2, rel=1e-12)
+    assert costs.weights_memory_gb(8e9, 1) == pytest.approx(8.0, rel=1e-12)
+    # 131,072 bytes/token x 500 tokens x 32 sequences = 2,097,152,000 bytes = 2.097152 GB.
+    assert costs.kv_cache_memory_gb(131_072, 500, 32) == pytest.approx(2.097152, rel=1e-12)
+    # One sequence of 1,000 tokens at 1e6 bytes/token: 1e9 bytes = 1 GB.
+    assert costs.kv_cache_memory_gb(1e6, 1_000, 1) == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("needed_gb, reserve, most, gpus, fits", [
+    # 80 GB GPUs with 10% reserved: 72 GB usable each.
+    (60.0, 0.1, 8, 1, True),     # 60 / 72 < 1: one GPU
+    (72.0, 0.1, 8, 1, True),     # exactly one GPU's usable memory
+    (100.0, 0.1, 8, 2, True),    # 100 / 72 = 1.39 -> 2
+    (144.0, 0.1, 8, 2, True),    # exactly 2 x 72: still 2, not 4
+    (145.0, 0.1, 8, 4, True),    # 2.01 -> next power of two, 4
+    (300.0, 0.1, 8, 8, True),    # 4.17 -> 8
+    (576.0, 0.1, 8, 8, True),    # exactly 8 x 72: fits at the maximum
+    (600.0, 0.1, 8, 16, False),  # 8.33 -> 16 GPUs, over the maximum of 8: shown, but does not fit
+    (100.0, 0.0, 8, 2, True),    # no reserve: 100 / 80 = 1.25 -> 2
+    (150.0, 0.0, 8, 2, True),    # no reserve: 150 / 80 = 1.875 -> 2 (with 10% reserved it would be 4)
+    (150.0, 0.1, 2, 4, False),   # 150 / 72 = 2.08 -> 4 GPUs, over a maximum of 2
+])
+def test_replica_gpus_powers_of_two(needed_gb, reserve, most, gpus, fits):
+    got, ok = costs.replica_gpus(needed_gb, 80.0, reserve, most)
+    assert got == gpus and ok is fits
+
+
+def test_replica_gpus_arrays_and_defaults():
+    # Defaults: 10% reserve, at most 8 GPUs. 50 GB -> 1; 200 GB / 72 = 2.78 -> 4; 1,000 GB / 72 = 13.9 -> 16.
+    got, ok = costs.replica_gpus(np.array([50.0, 200.0, 1_000.0]), 80.0)
+    np.testing.assert_array_equal(got, [1.0, 4.0, 16.0])
+    np.testing.assert_array_equal(ok, [True, True, False])
+    assert costs.replica_gpus(600.0, 80.0)[1] is False  # 8.33 -> 16 > 8 by default
+
+
+def test_check_model_fits_names_the_memory():
+    # 150 GB on 72 GB usable GPUs: 4 per replica, within 8.
+    assert costs.check_model_fits(150.0, 80.0, 0.1, 8) == 4
+    # 600 GB does not fit 8 x 72 = 576 GB.
+    with pytest.raises(InputError) as err:
+        costs.check_model_fits(600.0, 80.0, 0.1, 8)
+    text = str(err.value)
+    assert text.startswith("serving_model_parameters must be a model that fits 8 GPUs of 72.0 GB usable each")
+    assert "(576.0 GB; gpu_memory_gb, max_gpus_per_replica)" in text and "600.0 GB of weights and KV cache" in text
+
+
+def test_decode_and_prefill_rooflines():
+    # Decode: weights 8e9 x 2 = 16e9 bytes, KV 131,072 x 500 x 32 = 2.097152e9 bytes; a step reads 18.097152e9
+    # bytes at 2,039e9 bytes/s per GPU: 8.8755 ms on one GPU; 32 tokens a step x 50% efficiency:
+    # 32 x 0.5 x 2.039e12 / 18.097152e9 = 1,802.7146 tokens/s; two GPUs double the bandwidth: 3,605.4292.
+    assert costs.decode_tokens_per_second(8e9, 2, 131_072, 500, 32, 1, 2_039, 0.5) == pytest.approx(
+        1_802.714593, rel=1e-9)
+    assert costs.decode_tokens_per_second(8e9, 2, 131_072, 500, 32, 2, 2_039, 0.5) == pytest.approx(
+        3_605.429186, rel=1e-9)
+    # One sequence, no KV cache, one byte a parameter: 1e9 bytes per step at 1e12 bytes/s = 1 ms -> 1,000 tokens/s.
+    assert costs.decode_tokens_per_second(1e9, 1, 0, 0, 1, 1, 1_000, 1.0) == pytest.approx(1_000.0, rel=1e-12)
+    # Prefill: 312e12 FLOP/s x 40% = 124.8e12 FLOP/s per GPU; 2 x 8e9 = 16e9 FLOPs a token -> 7,800 tokens/s;
+    # on 2 GPUs 15,600; at 20% MFU 3,900.
+    assert costs.prefill_tokens_per_second(8e9, 1, 312, 0.4) == pytest.approx(7_800.0, rel=1e-12)
+    assert costs.prefill_tokens_per_second(8e9, 2, 312, 0.4) == pytest.approx(15_600.0, rel=1e-12)
+    assert costs.prefill_tokens_per_second(8e9, 1, 312, 0.2) == pytest.approx(3_900.0, rel=1e-12)
+
+
+def test_replica_seconds_per_request():
+    # Roofline (no measured figure): 400 input tokens at 7,800 tokens/s = 0.0512821 s, plus 100 output tokens
+    # at the decode rate for a 500-token context, 1,802.7146 tokens/s = 0.0554717 s; total 0.1067539 s.
+    args = (400, 100, 8e9, 8e9, 2, 131_072, 32, 1, 2_039, 312, 0.5, 0.4)
+    assert costs.replica_seconds_per_request(*args) == pytest.approx(400 / 7_800 + 100 / 1_802.714593, rel=1e-9)
+    assert costs.replica_seconds_per_request(*args, 0.0) == pytest.approx(0.10675395, rel=1e-7)
+    # Measured 2,500 tokens/s per GPU: 500 tokens / 2,500 = 0.2 s on one GPU, 0.1 s on a 2-GPU replica.
+    assert costs.replica_seconds_per_request(*args, 2_500) == pytest.approx(0.2, rel=1e-12)
+    two = args[:7] + (2,) + args[8:]
+    assert costs.replica_seconds_per_request(*two, 2_500) == pytest.approx(0.1, rel=1e-12)
+
+
+def test_training_gpu_hours_estimate_or_measured():
+    # 6 x 7e9 x 1.4e11 = 5.88e21 FLOPs / (312e12 x 0.4) / 3,600 = 13,087.607 GPU-hours.
+    assert costs.training_gpu_hours(7e9, 1.4e11, 312, 0.4) == pytest.approx(13_087.606838, rel=1e-9)
+    # Measured 10,000 tokens/s per GPU: 1.4e11 / 1e4 / 3,600 = 3,888.889 GPU-hours, whatever the FLOPs say.
+    assert costs.training_gpu_hours(7e9, 1.4e11, 312, 0.4, 10_000) == pytest.approx(3_888.888889, rel=1e-9)
+
+
+def test_rent_vs_buy_breakeven_hours_by_hand():
+    # Nothing but the purchase: $30,000 / $2.50 an hour = 12,000 hours; with 10% resale, 27,000 / 2.5 = 10,800.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5) == pytest.approx(12_000.0, rel=1e-12)
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, 0.1) == pytest.approx(10_800.0, rel=1e-12)
+    # The defaults: $25,000 GPU, 10% resale -> $22,500 net; renting costs $2.739726/h; owning costs power
+    # 0.8125 kW x 1.5 PUE x $0.13 = $0.1584375/h, and each month maintenance 25,000 x 10% / 12 = $208.333 plus
+    # colocation 0.8125 kW x $150 = $121.875, together $330.208 per 730 hours = $0.452340/h.
+    # Saving per hour 2.739726 - 0.158438 - 0.452340 = 2.128948; 22,500 / 2.128948 = 10,568.60 hours.
+    h = costs.rent_vs_buy_breakeven_hours(25_000, 24_000 / 8_760, 0.1, 0.8125, 1.5, 0.13, 0.1, 150, 730)
+    assert h == pytest.approx(10_568.598367, rel=1e-9)
+    # Half the serving hours a month: the monthly costs weigh twice per hour, $0.904680/h;
+    # saving 2.739726 - 0.158438 - 0.904680 = 1.676609; 22,500 / 1.676609 = 13,419.93 hours.
+    h = costs.rent_vs_buy_breakeven_hours(25_000, 24_000 / 8_760, 0.1, 0.8125, 1.5, 0.13, 0.1, 150, 365)
+    assert h == pytest.approx(22_500 / (24_000 / 8_760 - 0.1584375 - (25_000 * 0.1 / 12 + 121.875) / 365),
+                              rel=1e-12)
+    # Owning costs more per hour than renting: never pays (inf), and exactly equal is never either.
+    assert costs.rent_vs_buy_breakeven_hours(25_000, 0.1, 0.0, 1.0, 1.0, 0.2) == np.inf
+    assert costs.rent_vs_buy_breakeven_hours(25_000, 0.2, 0.0, 1.0, 1.0, 0.2) == np.inf
+
+
+# ----------------------------------------------------------------------------------- model: serving plan
+def test_default_serving_plan_by_hand():
+    # Defaults: 8e9 parameters x 2 bytes = 16 GB of weights, KV 131,072 x 500 tokens x 32 sequences = 2.097152 GB:
+    # 18.097152 GB, under one 80 GB GPU's 72 GB usable -> 1 GPU a replica, fits.
+    a = resolve()
+    plan = model.serving_plan(a)
+    assert plan.gpus_per_replica == 1 and bool(plan.fits)
+    assert float(plan.memory_needed_gb) == pytest.approx(18.097152, rel=1e-12)
+    # A request takes 400 / 7,800 + 100 / 1,802.7146 = 0.1067539 s of a replica (roofline). Peak requests a
+    # second per request/day: 365/12 days / (730 h x 3,600 s) x 2 peak = 2.3148e-5; at 60% utilization
+    # k = 2.3148e-5 x 0.1067539 / 0.6 = 4.1185937e-6 replicas per request/day.
+    assert float(plan.replicas_per_request_per_day) == pytest.approx(4.1185937e-6, rel=1e-7)
+    # 45,000 served requests/day -> 0.185 -> 1 replica; 900,000 -> 3.707 -> 4; fixed at 7 GPUs -> 7 anyway.
+    assert plan.gpus(45_000) == 1 and plan.gpus(900_000) == 4
+    assert model.serving_plan(resolve(serving_gpus=7)).gpus(900_000) == 7
+    # A floor of 6 GPUs, or of 5 replicas, lifts 4 GPUs to 6 and 5.
+    assert model.serving_plan(resolve(min_gpus=6)).gpus(900_000) == 6
+    assert model.serving_plan(resolve(min_replicas=5)).gpus(900_000) == 5
+
+
+def test_bigger_models_span_more_gpus():
+    # 70.6e9 x 2 bytes = 141.2 GB + 2.097 GB KV = 143.3 GB; / 72 GB = 1.99 -> 2 GPUs a replica, and the
+    # floor of one replica is then 2 GPUs.
+    a = resolve(serving_model_parameters=70.6e9, serving_active_parameters=70.6e9)
+    assert model.gpus_per_replica("FINE-TUNE", a) == 2
+    assert model.serving_plan(a).gpus(0.0) == 2
+    assert model.gpus_per_replica("API", a) == 0
+    # TRAIN serves its own dense model_parameters: 7e9 x 2 = 14 GB + 2.1 GB -> 1 GPU; 70e9 -> 142.1 GB -> 2.
+    assert model.gpus_per_replica("TRAIN", a) == 1
+    assert model.gpus_per_replica("TRAIN", resolve(model_parameters=70e9)) == 2
+
+
+def test_model_fits_per_option():
+    # 400e9 x 2 bytes = 800 GB > 8 x 72 = 576 GB: the fine-tuned model does not fit; TRAIN's 7B model does.
+    big = resolve(serving_model_parameters=400e9, serving_active_parameters=400e9)
+    assert model.model_fits("API", big) is True
+    assert not model.model_fits("FINE-TUNE", big)
+    assert model.model_fits("TRAIN", big)
+    # PHASED without product-market fit never starts its fine-tune: nothing to fit.
+    assert model.model_fits("PHASED", big)
+    # With the fit and 5,000 examples phase 2 starts (month 6) and the model must fit.
+    assert not model.model_fits("PHASED", resolve(serving_model_parameters=400e9, serving_active_parameters=400e9,
+                                                  product_market_fit=True, labeled_examples=5_000))
+    # TRAIN's own 400e9 model does not fit either.
+    assert not model.model_fits("TRAIN", resolve(model_parameters=400e9))
+
+
+def test_phase2_trigger_month():
+    # Defaults spend $91,250 a year on the API, over the $50,000 trigger; with the fit and 1,000+ examples the
+    # trigger holds from the first allowed month, phase2_start_month (6).
+    fit = dict(product_market_fit=True, labeled_examples=1_000)
+    assert model.phase2_trigger_month(resolve(**fit)) == 6
+    assert model.phase2_trigger_month(resolve(**fit, phase2_start_month=0)) == 0
+    # A trigger of $91,250 exactly still holds (>=); one above it never does within the horizon.
+    assert model.phase2_trigger_month(resolve(**fit, phase2_trigger_api_usd_per_year=91_250)) == 6
+    assert model.phase2_trigger_month(resolve(**fit, phase2_trigger_api_usd_per_year=91_251)) == np.inf
+    # 999 examples (under the article's 1,000 minimum) or no product-market fit: never.
+    assert model.phase2_trigger_month(resolve(product_market_fit=True, labeled_examples=999)) == np.inf
+    assert model.phase2_trigger_month(resolve(labeled_examples=1_000)) == np.inf
+    # Growing 10% a month from $45,625 a year (25,000 requests/day): the spend reaches $50,000 once
+    # 1.1^m >= 1.0959, i.e. month 1 (1.1); with the start month at 0 the trigger month is 1.
+    assert model.phase2_trigger_month(resolve(**fit, phase2_start_month=0, requests_per_day=25_000,
+                                              monthly_growth_rate=0.1)) == 1
+
+
+# ----------------------------------------------------------------------------------- model: rent, reserve, buy
+# Measured 1,000 tokens/s per GPU and 1,000 tokens a request: 1 GPU-second a request; peak 1, utilization 1,
+# 730 h a month: one GPU serves (365/12 days / (730 x 3,600 s))^-1 = 86,400 requests/day. The volume starts at
+# 1.5 GPUs' worth and grows 25% a month: 1.5, 1.875, 2.344, 2.930, 3.662, 4.578 -> 2, 2, 3, 3, 4, 5 GPUs.
+FLEET = dict(BARE, tokens_per_second_per_gpu=1_000, input_tokens_per_request=500, output_tokens_per_request=500,
+             peak_to_average_ratio=1, gpu_utilization=1, requests_per_day=1.5 * 86_400, monthly_growth_rate=0.25,
+             finetune_months=0, horizon_months=6, gpu_usd_per_hour=1 / 730, finetune_training_usd=0)
+
+
+def test_fleet_gpus_by_month():
+    t = model.timeline("FINE-TUNE", resolve(FLEET))
+    np.testing.assert_array_equal(t.gpus, [2, 2, 3, 3, 4, 5])
+    assert model.serving_gpus("FINE-TUNE", resolve(FLEET)) == 5
+    assert model.serving_gpus("API", resolve(FLEET)) == 0
+
+
+def test_rented_gpus_pay_serving_hours():
+    # On demand: GPUs x 730 h x $1/730 = $1 per GPU-month; at 365 serving hours a month half that, and the
+    # peak load then needs twice the GPUs (the same requests in half the hours): 3, 4, 5, 6, 8, 10 x $0.5.
+    li = model.line_items("FINE-TUNE", resolve(FLEET))
+    np.testing.assert_allclose(li["gpu_rental"], [2, 2, 3, 3, 4, 5], rtol=1e-12)
+    half = model.line_items("FINE-TUNE", resolve(FLEET, serving_hours_per_month=365))
+    np.testing.assert_allclose(half["gpu_rental"], np.array([3, 4, 5, 6, 8, 10]) * 0.5, rtol=1e-12)
+    for k in ("hardware_purchase", "hardware_maintenance", "power", "colocation"):
+        assert li[k].sum() == 0
+
+
+def test_reserved_gpus_commit_to_each_terms_peak():
+    # Reserved for 3-month terms at 50% off: 730 h x $1/730 x 0.5 = $0.5 per GPU-month, always 730 h, for the
+    # most GPUs within the term: months 0-2 need up to 3, months 3-5 up to 5.
+    a = resolve(FLEET, gpu_ownership="reserved", reserved_term_months=3, reserved_discount_share=0.5)
+    li = model.line_items("FINE-TUNE", a)
+    np.testing.assert_allclose(li["gpu_rental"], [1.5, 1.5, 1.5, 2.5, 2.5, 2.5], rtol=1e-12)
+    # At 365 serving hours the reservation still pays 730 hours: (3, 4, 5 -> 5) and (6, 8, 10 -> 10) x $0.5.
+    half = model.line_items("FINE-TUNE", resolve(FLEET, gpu_ownership="reserved", reserved_term_months=3,
+                                                 reserved_discount_share=0.5, serving_hours_per_month=365))
+    np.testing.assert_allclose(half["gpu_rental"], [2.5, 2.5, 2.5, 5, 5, 5], rtol=1e-12)
+    # The steady run-rate reserves the GPUs it runs: 12 months x 5 GPUs x $0.5 = $30 at the last month's volume.
+    assert model.annual_cost("FINE-TUNE", a, 4.578125 * 86_400) == pytest.approx(30.0, rel=1e-12)
+
+
+def test_bought_gpus_by_hand():
+    # Bought at $1,000 each, 2-month life, 50% resale; 0.5 kW, PUE 2, $0.10/kWh; 12% maintenance a year;
+    # $10 per kW-month of colocation. Owned: 2, 2, 3, 3, 4, 5; bought 2, 0, 1, 0, 1, 1.
+    # Replacement (net of resale, $500) after each 2 months of a GPU's life: the 2 of month 0 at months 2 and 4,
+    # the one of month 2 at month 4: purchases 2,000; 0; 1,000 + 1,000; 0; 1,000 + 1,500; 1,000.
+    a = resolve(FLEET, gpu_ownership="buy", gpu_purchase_usd=1_000, gpu_useful_life_months=2,
+                gpu_residual_value_share=0.5, gpu_power_kw=0.5, pue=2, electricity_usd_per_kwh=0.1,
+                hardware_maintenance_share_per_year=0.12, colocation_usd_per_kw_month=10)
+    li = model.line_items("FINE-TUNE", a)
+    owned = np.array([2, 2, 3, 3, 4, 5])
+    assert li["gpu_rental"].sum() == 0
+    np.testing.assert_allclose(li["hardware_purchase"], [2_000, 0, 2_000, 0, 2_500, 1_000], rtol=1e-12)
+    # Maintenance $1,000 x 12% / 12 = $10 per owned GPU-month.
+    np.testing.assert_allclose(li["hardware_maintenance"], owned * 10.0, rtol=1e-12)
+    # Power 0.5 kW x 730 h x PUE 2 x $0.10 = $73 per running GPU-month.
+    np.testing.assert_allclose(li["power"], owned * 73.0, rtol=1e-12)
+    # Colocation 0.5 kW x $10 = $5 per owned GPU-month.
+    np.testing.assert_allclose(li["colocation"], owned * 5.0, rtol=1e-12)
+    # P&L view: purchases replaced by depreciation (1,000 - 500) / 2 = $250 per owned GPU-month.
+    np.testing.assert_allclose(model.depreciation("FINE-TUNE", a), owned * 250.0, rtol=1e-12)
+    cash = model.monthly_cost("FINE-TUNE", a)
+    np.testing.assert_allclose(model.pnl_monthly_cost("FINE-TUNE", a), cash - li["hardware_purchase"] + owned * 250.0,
+                               rtol=1e-12)
+    np.testing.assert_allclose(cash, li["hardware_purchase"] + owned * (10 + 73 + 5), rtol=1e-12)
+    # The API owns nothing: no depreciation.
+    np.testing.assert_array_equal(model.depreciation("API", a), np.zeros(6))
+    # Steady run-rate of 5 GPUs: replacement 5 x 500 / 2 = $1,250 a month, + 5 x (10 + 73 + 5) = $440;
+    # x 12 = $20,280 a year.
+    assert model.annual_cost("FINE-TUNE", a, 4.578125 * 86_400) == pytest.approx(20_280.0, rel=1e-12)
+
+
+def test_default_annual_run_rates_by_ownership():
+    # Defaults (1 GPU). Team 2 x 325,000 + MLOps 50,000 + evals 25,000 + 2 fine-tune refreshes x 50,000 =
+    # 825,000; 10% of the $91,250 API bill stays on the API: 9,125.
+    # Rent: + $24,000 of GPU. Reserved (40% off): + $14,400. Buy ($25,000, 48 months, 10% resale, 0.8125 kW,
+    # PUE 1.5, $0.13/kWh, 10% maintenance, $150/kW-month): replacement 22,500 / 48 x 12 = 5,625; maintenance
+    # 2,500; power 0.8125 x 730 x 1.5 x 0.13 x 12 = 1,387.9125; colocation 0.8125 x 150 x 12 = 1,462.5.
+    assert model.annual_cost("FINE-TUNE", resolve()) == pytest.approx(858_125.0, rel=1e-12)
+    assert model.annual_cost("FINE-TUNE", resolve(gpu_ownership="reserved")) == pytest.approx(848_525.0, rel=1e-12)
+    assert model.annual_cost("FINE-TUNE", resolve(gpu_ownership="buy")) == pytest.approx(845_100.4125, rel=1e-12)
+    # The API alone: $91,250; at the horizon's last month with 20%-a-year price cuts (two steps by month 35):
+    # 91,250 x 0.8^2 = 58,400.
+    assert model.run_rate_at_end("API", resolve(api_price_change_per_year=-0.2)) == pytest.approx(58_400.0)
+    # Volume growing 1% a month: month 35 runs 1.01^35 = 1.416603 times the volume.
+    assert model.run_rate_at_end("API", resolve(monthly_growth_rate=0.01)) == pytest.approx(
+        91_250 * 1.01 ** 35, rel=1e-12)
+
+
+def test_default_rent_vs_buy_and_training_run():
+    a = resolve()
+    # See test_rent_vs_buy_breakeven_hours_by_hand: 10,568.60 hours with the default prices.
+    assert model.rent_vs_buy_breakeven_hours(a) == pytest.approx(10_568.598367, rel=1e-9)
+    # 13,087.607 GPU-hours x 1.5 overhead / (512 GPUs x 730 h) = 0.0525241 months; cost x $2.739726 x 1.5 =
+    # $53,784.69.
+    assert model.training_gpu_hours(a) == pytest.approx(13_087.606838, rel=1e-9)
+    assert model.training_run_months(a) == pytest.approx(0.05252411, rel=1e-7)
+    assert model.training_run_cost_usd(a) == pytest.approx(53_784.685634, rel=1e-9)
+    # Measured 10,000 tokens/s/GPU: 3,888.889 GPU-hours; on 1 GPU x 1.5 / 730 = 7.990868 months.
+    m = resolve(training_tokens_per_second_per_gpu=10_000, training_gpus=1)
+    assert model.training_run_months(m) == pytest.approx(3_888.888889 * 1.5 / 730, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------------- model: totals and units
+def test_totals_per_request_and_per_token():
+    a = resolve()
+    # 50,000 requests/day x 365/12 days x 36 months = 54,750,000 requests; the API at $0.005 a request over
+    # 500 tokens: $10 per million tokens.
+    assert model.total_requests(a) == pytest.approx(54_750_000.0, rel=1e-12)
+    assert model.cost_per_request_usd("API", a) == pytest.approx(0.005, rel=1e-12)
+    assert model.cost_per_mtok_usd("API", a) == pytest.approx(10.0, rel=1e-12)
+    none = resolve(requests_per_day=0)
+    assert np.isnan(model.cost_per_request_usd("API", none)) and np.isnan(model.cost_per_mtok_usd("API", none))
+    no_tokens = resolve(input_tokens_per_request=0, output_tokens_per_request=0)
+    assert np.isnan(model.cost_per_mtok_usd("API", no_tokens))
+    assert model.latency_ms("API", a) == 1_000 and model.latency_ms("fine-tune", a) == 100
+
+
+def test_cost_by_year_with_a_partial_last_year():
+    # $3,000 a month for 30 months: 36,000, 36,000 and 6 months = 18,000.
+    a = resolve(dict(BARE, requests_per_day=3_000 * 12 / 365 / 0.001, input_tokens_per_request=100,
+                     output_tokens_per_request=0, api_input_usd_per_mtok=10, horizon_months=30))
+    np.testing.assert_allclose(model.cost_by_year("API", a), [36_000, 36_000, 18_000], rtol=1e-12)
+    np.testing.assert_allclose(model.cost_by_year("API", resolve(dict(a, horizon_months=24))), [36_000, 36_000],
+                               rtol=1e-12)
+
+
+def test_option_names():
+    assert model.normalize_option(" fine tune ") == "FINE-TUNE"
+    assert model.normalize_option("fine_tune") == "FINE-TUNE"
+    assert model.normalize_option("finetune") == "FINE-TUNE"
+    assert model.normalize_option("buy") == "API" and model.normalize_option("Build") == "TRAIN"
+    assert model.normalize_option("phased") == "PHASED"
+    with pytest.raises(InputError, match="option must be one of 'API', 'FINE-TUNE', 'TRAIN', 'PHASED', got 'x'"):
+        model.normalize_option("x")
+    with pytest.raises(InputError):
+        model.normalize_option(3)
+
+
+# ----------------------------------------------------------------------------------- model: break-evens
+# API $3,000 a month; FINE-TUNE live at once: $10,000 run at month 0, a $1,000 GPU month, and the run again
+# every 6 months after launch (months 6, 12, 18). Cumulative advantage of FINE-TUNE: -10,000 + 2,000 t, less
+# 10,000 at each refresh. t = 5 it crosses; at 6 it is +2,000 and the refresh drops it to -8,000, back at 10;
+# at 12 +4,000 -> -6,000, back at 15; at 18 +6,000 -> -4,000, back at 20; then ahead to month 24.
+CYCLE = dict(BARE, requests_per_day=3_000 * 12 / 365 / 0.001, input_tokens_per_request=100,
+             output_tokens_per_request=0, api_input_usd_per_mtok=10, finetune_training_usd=10_000, finetune_months=0,
+             gpu_usd_per_hour=1_000 / 730, tokens_per_second_per_gpu=1e6, min_gpus=1, horizon_months=24,
+             retrain_every_months=6)
+
+
+def test_first_and_lasting_breakeven_differ():
+    a = resolve(CYCLE)
+    assert list(np.flatnonzero(model.line_items("FINE-TUNE", a)["retraining"])) == [6, 12, 18]
+    assert model.breakeven_month(a, "API", "FINE-TUNE") == pytest.approx(5.0, rel=1e-9)
+    assert model.lasting_breakeven_month(a, "API", "FINE-TUNE") == pytest.approx(20.0, rel=1e-9)
+    # The other way round: the API is ahead from the first instant (FINE-TUNE pays $10,000 at once), and it does
+    # not stay ahead.
+    assert model.breakeven_month(a, "FINE-TUNE", "API") == 0.0
+    with pytest.raises(NoSolutionError, match="API is not cumulatively cheaper than FINE-TUNE within 24 months"):
+        model.lasting_breakeven_month(a, "FINE-TUNE", "API")
+    # Ending at month 19 (behind since the refresh of month 18): never lastingly cheaper.
+    with pytest.raises(NoSolutionError):
+        model.lasting_breakeven_month(resolve(CYCLE, horizon_months=19), "API", "FINE-TUNE")
+    with pytest.raises(InputError):
+        model.breakeven_month(a, "API", "api")
+
+
+def test_breakeven_month_sweep_has_nan_for_never():
+    # The same pair at two API prices: $3,000 a month crosses at 5; $1,000 a month (as cheap as the GPU alone)
+    # never overtakes the $10,000 run.
+    a = resolve(CYCLE, api_input_usd_per_mtok=np.array([10.0, 10 / 3]))
+    got = model.breakeven_month(a, "API", "FINE-TUNE")
+    assert got[0] == pytest.approx(5.0, rel=1e-9) and np.isnan(got[1])
+    lasting = model.lasting_breakeven_month(a, "API", "FINE-TUNE")
+    assert lasting[0] == pytest.approx(20.0, rel=1e-9) and np.isnan(lasting[1])
+
+
+def test_breakeven_volume_errors_and_sweeps():
+    a = resolve(tokens_per_second_per_gpu=2_500)
+    with pytest.raises(InputError):
+        model.breakeven_volume(a, "API", "api")
+    # A free API never costs more than self-hosting: no break-even (scalar: NoSolutionError; sweep: NaN).
+    free = resolve(tokens_per_second_per_gpu=2_500, api_input_usd_per_mtok=0, api_output_usd_per_mtok=0)
+    with pytest.raises(NoSolutionError):
+        model.breakeven_volume(free, "API", "FINE-TUNE")
+    sweep = resolve(tokens_per_second_per_gpu=2_500, api_input_usd_per_mtok=np.array([10.0, 0.0]),
+                    api_output_usd_per_mtok=np.array([10.0, 0.0]))
+    got = model.breakeven_volume(sweep, "API", "FINE-TUNE")
+    # 921,000 / 1.6425 as in test_known_answers.test_breakeven_volume_by_hand.
+    assert got[0] == pytest.approx(921_000 / 1.6425, rel=1e-9) and np.isnan(got[1])
