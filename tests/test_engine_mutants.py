@@ -383,3 +383,32 @@ def test_breakeven_volume_errors_and_sweeps():
     got = model.breakeven_volume(sweep, "API", "FINE-TUNE")
     # 921,000 / 1.6425 as in test_known_answers.test_breakeven_volume_by_hand.
     assert got[0] == pytest.approx(921_000 / 1.6425, rel=1e-9) and np.isnan(got[1])
+
+
+# ----------------------------------------------------------------------------------- costs: defaults of the primitives
+def test_primitive_defaults_are_the_vocabularys():
+    # No caching by default: 50,000 x ($0.004 + $0.001) x 365 = $91,250 even when a discount alone is given
+    # (no share of the input is cached).
+    assert costs.api_annual_cost_usd(50_000, 400, 100, 10, 10, api_cached_input_discount=0.5) == pytest.approx(
+        91_250.0, rel=1e-12)
+    # 60% of 1,000 input tokens cached at 90% off: $0.0106 a request (test_cached_input_discount) x 365 x 1,000.
+    assert costs.api_annual_cost_usd(1_000, 1_000, 200, 10, 30, 0.6, 0.9) == pytest.approx(3_869.0, rel=1e-12)
+    # Defaults 60% utilization, peak 2x, at least 1 GPU: 1e6 x 1,000 / 86,400 x 2 = 23,148.1 tokens/s at peak;
+    # one GPU gives 5,000 x 0.6 = 3,000 -> 7.72 -> 8 GPUs; no traffic still keeps 1.
+    assert costs.gpus_needed(1_000_000, 1_000, 5_000) == 8
+    assert costs.gpus_needed(0, 1_000, 5_000) == 1
+    assert costs.gpus_per_request_per_day(1_000, 5_000, 0.6, 2.0) == pytest.approx(2 * 1_000 / (86_400 * 3_000))
+    # The same 8 GPUs for a year at $1/h: 8 x 8,760 = $70,080; no traffic: the one GPU, $8,760.
+    assert costs.selfhost_annual_cost_usd(1_000_000, 1_000, 1.0, 5_000) == pytest.approx(70_080.0, rel=1e-12)
+    assert costs.selfhost_annual_cost_usd(0, 1_000, 1.0, 5_000) == pytest.approx(8_760.0, rel=1e-12)
+    # min_gpus = 0 and no traffic: nothing at all.
+    assert costs.selfhost_annual_cost_usd(0, 1_000, 1.0, 5_000, min_gpus=0) == 0
+
+
+def test_gpus_round_up_fractions_but_not_float_noise():
+    # Peak 2.5: 1e6 x 1,000 / 86,400 x 2.5 / 4,000 = 7.23 GPUs -> 8 (a fraction over 7 buys the 8th GPU).
+    assert costs.gpus_needed(1_000_000, 1_000, 5_000, 0.8, 2.5, 1) == 8
+    # 3.0000000004 GPUs is float noise below the 9th decimal (the docstring's rounding): 3 GPUs, not 4;
+    # 3.000000002 is over it: 4. Volume v with v x 1,000 / (86,400 x 1,000) = 3 + e: v = (3 + e) x 86,400.
+    assert costs.gpus_needed((3 + 4e-10) * 86_400, 1_000, 1_000, 1.0, 1.0, 0) == 3
+    assert costs.gpus_needed((3 + 2e-9) * 86_400, 1_000, 1_000, 1.0, 1.0, 0) == 4
