@@ -412,3 +412,187 @@ def test_gpus_round_up_fractions_but_not_float_noise():
     # 3.000000002 is over it: 4. Volume v with v x 1,000 / (86,400 x 1,000) = 3 + e: v = (3 + e) x 86,400.
     assert costs.gpus_needed((3 + 4e-10) * 86_400, 1_000, 1_000, 1.0, 1.0, 0) == 3
     assert costs.gpus_needed((3 + 2e-9) * 86_400, 1_000, 1_000, 1.0, 1.0, 0) == 4
+
+
+# ----------------------------------------------------------------------------------- decision
+def test_default_npv_and_pre_pmf_sentence():
+    # The API at $91,250 a year = $7,604.17 a month for 36 months, end-of-month flows at 10% a year: monthly
+    # rate i = 1.1^(1/12) - 1 = 0.0079741; annuity factor (1 - 1.1^-3) / i = 0.2486852 / 0.0079741 = 31.1864;
+    # NPV = 7,604.17 x 31.1864 = $237,147. No product-market fit, and the API is also the cheapest.
+    rec = decision.recommend(resolve())
+    assert rec.npv_usd["API"] == pytest.approx(237_147.03, abs=0.01)
+    assert rec.tco_usd["API"] == pytest.approx(91_250 * 3, rel=1e-12)
+    assert rec.api_annual_cost_usd == pytest.approx(91_250.0, rel=1e-12)
+    assert rec.decision_sentence == ("API: no product-market fit yet, and it is also the cheapest feasible option "
+                                     "($237,147 NPV over 36 months).")
+    assert rec.premium_usd == 0 and rec.premium_tco_usd == 0 and rec.premium_ratio == 1.0
+    assert rec.train_conditions == {"corpus": False, "platform": False, "domain_poorly_served": False,
+                                    "budget": False, "months": True, "deep_moat": False,
+                                    "product_market_fit": False}
+
+
+def test_pre_pmf_api_states_its_premium():
+    # 100x the users and 20,000 examples: FINE-TUNE is far cheaper, but without product-market fit the API is
+    # the answer and the sentence says by how much it costs more (the premium is against FINE-TUNE).
+    rec = decision.recommend(resolve(daily_active_users=100_000, labeled_examples=20_000))
+    assert rec.layer == "API" and rec.cheapest_feasible == "FINE-TUNE" and rec.deciding_rules == ("O-PRE-PMF",)
+    diff = rec.npv_usd["API"] - rec.npv_usd["FINE-TUNE"]
+    assert rec.premium_usd == pytest.approx(diff, rel=1e-12)
+    assert rec.premium_tco_usd == pytest.approx(rec.tco_usd["API"] - rec.tco_usd["FINE-TUNE"], rel=1e-12)
+    assert rec.premium_ratio == pytest.approx(rec.npv_usd["API"] / rec.npv_usd["FINE-TUNE"], rel=1e-12)
+    ratio = rec.npv_usd["API"] / rec.npv_usd["FINE-TUNE"]
+    assert rec.decision_sentence == (f"API costs ${diff / 1e6:,.2f}M more than FINE-TUNE over 36 months (NPV, "
+                                     f"{ratio:.1f}x); recommended because there is no product-market fit yet "
+                                     "(use APIs until there is).")
+    # 100x the article's volume: $9.125M a year of API spend, over the $500K line; FINE-TUNE costs less.
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-500K")
+    assert spend.claim == ("FINE-TUNE", "API") and "costs" in spend.sentence and "less than the API" in spend.sentence
+    assert spend.inputs["api_year1_usd"] == pytest.approx(9_125_000.0)
+
+
+def test_not_justified_train_sentence_names_the_failing_conditions():
+    rec = decision.recommend(resolve(product_market_fit=True, finetune_training_usd=2e7, retrain_every_months=0,
+                                     daily_active_users=100_000, corpus_tokens=2e11))
+    assert rec.layer == "API" and rec.cheapest_feasible == "TRAIN"
+    assert rec.deciding_rules == ("T-NOT-JUSTIFIED", "COST-CHEAPEST")
+    gap = rec.npv_usd["API"] - rec.npv_usd["TRAIN"]
+    assert rec.decision_sentence == (
+        f"API is the cheapest justified option (${rec.npv_usd['API'] / 1e6:,.2f}M NPV over 36 months). TRAIN would "
+        f"cost ${gap / 1e6:,.2f}M less but is not justified: platform, domain_poorly_served, budget, deep_moat "
+        "not met.")
+
+
+def test_earned_train_and_roadmap_statuses():
+    from tests.test_decision import EARNED
+
+    rec = decision.recommend(resolve(EARNED))
+    assert rec.deciding_rules == ("O-TRAIN-EARNED",)
+    assert [p.status for p in rec.roadmap] == ["now", "planned", "planned"]
+    # Phase 2 from month 6 (phase2_start_month; no trigger without examples), phase 3 from 18.
+    assert [(p.start_month, p.end_month) for p in rec.roadmap] == [(0, 6), (6, 18), (18, None)]
+    # Default scenario: API answer, no trigger: phase 2 only "if justified", phase 3 "not justified".
+    assert [p.status for p in decision.recommend(resolve()).roadmap] == ["now", "if justified", "not justified"]
+    # Phase 3 never before phase 2: allowed from month 0, phase 2's trigger holds at month 1 (see
+    # test_phase2_trigger_month), so phase 3 starts at 1 too.
+    road = decision.build_roadmap(resolve(product_market_fit=True, labeled_examples=1_000, phase2_start_month=0,
+                                          phase3_start_month=0, requests_per_day=25_000, monthly_growth_rate=0.1),
+                                  "API", {"x": True})
+    assert [(p.start_month, p.end_month) for p in road] == [(0, 1), (1, 1), (1, None)]
+    assert road[2].status == "planned"
+    # With the fit and 5,000 examples the trigger holds at month 6 and phase 2 is planned even for an API answer.
+    road = decision.build_roadmap(resolve(product_market_fit=True, labeled_examples=5_000, phase2_start_month=4),
+                                  "API", {"x": False})
+    assert road[1].start_month == 4 and road[1].status == "planned"
+
+
+def test_no_feasible_option_shows_the_cheapest_overall():
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50))
+    assert rec.layer == "API" == rec.cheapest_overall and rec.cheapest_feasible is None
+    assert rec.deciding_rules == ("NO-FEASIBLE",)
+    assert rec.feasible == {o: False for o in model.OPTIONS}
+    assert rec.decision_sentence.startswith("No option meets every hard constraint (F-CORPUS: ")
+    assert rec.decision_sentence.endswith(". API is shown as the cheapest option overall; relax a constraint to get "
+                                          "a recommendation.")
+    assert rec.infeasible_because["FINE-TUNE"] == ["F-LATENCY: 100 ms against the 50 ms requirement"]
+    assert rec.infeasible_because["API"][1] == "F-LATENCY: 1000 ms against the 50 ms requirement"
+    assert rec.infeasible_because["PHASED"][0].endswith("(phase 1 sends all traffic to the hosted API)")
+    assert not rec.infeasible_because["API"][0].endswith("(phase 1 sends all traffic to the hosted API)")
+
+
+def test_constraint_sentences_state_the_numbers():
+    rec = decision.recommend(resolve(latency_requirement_ms=150, serving_model_parameters=400e9, corpus_tokens=10e9,
+                                     available_budget_usd=1e6))
+    ft = rec.infeasible_because["FINE-TUNE"]
+    assert ft[0] == (f"F-BUDGET: TCO ${rec.tco_usd['FINE-TUNE'] / 1e6:,.2f}M over 36 months is over the $1.00M "
+                     "budget (available_budget_usd)")
+    # 400e9 x 2 bytes = 800 GB + 2.097 GB of KV cache = 802.1 GB; 8 GPUs x 72 GB = 576 GB.
+    assert ft[1] == ("F-MODEL-FIT: the model needs 802.1 GB (weights and KV cache); 8 GPUs of 72.0 GB usable hold "
+                     "576.0 GB")
+    assert rec.infeasible_because["TRAIN"][1] == ("F-CORPUS: 140,000,000,000 training tokens need a corpus of "
+                                                  "140,000,000,000 unique tokens at 1 repeat(s); corpus_tokens is "
+                                                  "10,000,000,000")
+    assert rec.infeasible_because["API"] == ["F-LATENCY: 1000 ms against the 150 ms requirement"]
+    # Two repeats halve the unique tokens needed: 70,000,000,000.
+    rec = decision.recommend(resolve(corpus_tokens=10e9, corpus_repeats=2))
+    assert rec.infeasible_because["TRAIN"] == ["F-CORPUS: 140,000,000,000 training tokens need a corpus of "
+                                               "70,000,000,000 unique tokens at 2 repeat(s); corpus_tokens is "
+                                               "10,000,000,000"]
+    # TRAIN's own model too big: the sentence reads TRAIN's plan (7e11 x 2 = 1,400 GB + 2.1 GB).
+    rec = decision.recommend(resolve(model_parameters=7e11, corpus_tokens=1e13))
+    assert rec.infeasible_because["TRAIN"][0].startswith("F-MODEL-FIT: the model needs 1,402.1 GB")
+
+
+def test_constraints_at_their_edges():
+    a = resolve()
+    tco = {o: model.tco(o, a) for o in model.OPTIONS}
+    # A budget equal to an option's TCO is enough; a dollar less is not; no budget (0) rules nothing out.
+    cons = decision.constraints(resolve(available_budget_usd=tco["API"]), tco)
+    assert not cons["API"]["F-BUDGET"] and cons["FINE-TUNE"]["F-BUDGET"]
+    assert decision.constraints(resolve(available_budget_usd=tco["API"] - 1), tco)["API"]["F-BUDGET"]
+    assert not any(bool(c["F-BUDGET"]) for c in decision.constraints(a, tco).values())
+    # Latency: equal to the requirement is met; the API at 1,000 ms misses 999 ms, self-hosting (100 ms) meets it.
+    cons = decision.constraints(resolve(latency_requirement_ms=1_000), tco)
+    assert not any(bool(c["F-LATENCY"]) for c in cons.values())
+    cons = decision.constraints(resolve(latency_requirement_ms=999), tco)
+    assert [bool(cons[o]["F-LATENCY"]) for o in model.OPTIONS] == [True, False, False, True]
+    cons = decision.constraints(resolve(latency_requirement_ms=99), tco)
+    assert [bool(cons[o]["F-LATENCY"]) for o in model.OPTIONS] == [True, True, True, True]
+    # Residency with a compliant hosted deployment rules nothing out; without one, API and PHASED.
+    cons = decision.constraints(resolve(data_residency_required=True), tco)
+    assert [bool(cons[o]["F-RESIDENCY"]) for o in model.OPTIONS] == [True, False, False, True]
+    # The corpus constraint is TRAIN's alone; 140e9 tokens at 1 repeat are held by exactly 140e9.
+    assert [bool(cons[o]["F-CORPUS"]) for o in model.OPTIONS] == [False, False, True, False]
+    assert not decision.constraints(resolve(corpus_tokens=140e9), tco)["TRAIN"]["F-CORPUS"]
+    assert decision.constraints(resolve(corpus_tokens=139.9e9), tco)["TRAIN"]["F-CORPUS"]
+    # Without TCOs given, constraints computes them itself.
+    assert decision.constraints(resolve(available_budget_usd=1e6))["FINE-TUNE"]["F-BUDGET"]
+
+
+def test_choose_on_a_sweep_matches_recommend_one_by_one():
+    users = np.array([100.0, 1_000.0, 100_000.0])
+    for extra in (dict(), dict(product_market_fit=True, labeled_examples=20_000),
+                  dict(product_market_fit=True, data_residency_required=True, latency_requirement_ms=50)):
+        picked = decision.choose(resolve(daily_active_users=users, **extra))
+        for i, u in enumerate(users):
+            rec = decision.recommend(resolve(daily_active_users=u, **extra))
+            assert picked["recommendation"][i] == rec.layer
+            assert picked["deciding_rule"][i] == rec.deciding_rules[0]
+            assert picked["cheapest_feasible"][i] == (rec.cheapest_feasible or "")
+            for o in model.OPTIONS:
+                assert picked["npv_usd"][o][i] == pytest.approx(rec.npv_usd[o], rel=1e-12)
+                assert bool(picked["feasible"][o][i]) == rec.feasible[o]
+
+
+def test_recommend_refuses_sweeps():
+    with pytest.raises(InputError, match="use decision.choose for sweeps"):
+        decision.recommend(resolve(daily_active_users=np.array([1.0, 2.0])))
+
+
+def test_decision_boundaries_are_where_the_answer_flips():
+    a = resolve(product_market_fit=True)
+    out = decision.decision_boundaries(a)
+    assert [(b["input"], b["side"]) for b in out] == [("requests_per_day", "above"), ("api_price_factor", "above")]
+    for b in out:
+        assert 1.0 < b["factor"] < 1e3 and b["answer_beyond"] == "FINE-TUNE"
+    vol = out[0]
+    assert vol["value"] == pytest.approx(vol["factor"] * 50_000, rel=1e-12)
+    # Just inside the volume boundary the answer is still the API, just beyond it FINE-TUNE.
+    assert decision.recommend(resolve(product_market_fit=True, daily_active_users=None,
+                                      requests_per_day=vol["value"] * 0.999)).layer == "API"
+    assert decision.recommend(resolve(product_market_fit=True, daily_active_users=None,
+                                      requests_per_day=vol["value"] * 1.001)).layer == "FINE-TUNE"
+    price = out[1]["factor"]
+    assert price == out[1]["value"]
+    assert decision.recommend(resolve(product_market_fit=True, api_input_usd_per_mtok=10 * price * 0.999,
+                                      api_output_usd_per_mtok=10 * price * 0.999)).layer == "API"
+    assert decision.recommend(resolve(product_market_fit=True, api_input_usd_per_mtok=10 * price * 1.001,
+                                      api_output_usd_per_mtok=10 * price * 1.001)).layer == "FINE-TUNE"
+    # Pre-PMF the API is the answer at every volume and price within the range: no boundary.
+    assert decision.decision_boundaries(resolve()) == []
+
+
+def test_money_words():
+    assert decision._money(237_147.03) == "$237,147"
+    assert decision._money(999_999.4) == "$999,999"
+    assert decision._money(1e6) == "$1.00M" and decision._money(6_979_866.5) == "$6.98M"
+    assert decision._money(-2.5e6) == "$-2.50M"
