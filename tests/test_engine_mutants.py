@@ -596,3 +596,17 @@ def test_money_words():
     assert decision._money(999_999.4) == "$999,999"
     assert decision._money(1e6) == "$1.00M" and decision._money(6_979_866.5) == "$6.98M"
     assert decision._money(-2.5e6) == "$-2.50M"
+
+
+def test_finding_as_dict():
+    f = decision.Finding("Q2-SPEND-50K", "reason", "words", {"api_year1_usd": 1.0}, "FINE-TUNE", 1,
+                         ("API", "FINE-TUNE"))
+    assert f.as_dict() == {"rule_id": "Q2-SPEND-50K", "kind": "reason", "supports": "FINE-TUNE", "weight": 1,
+                           "sentence": "words", "inputs": {"api_year1_usd": 1.0},
+                           "claim": {"cheaper": "API", "dearer": "FINE-TUNE"}}
+    bare = decision.Finding("W-TOO-EARLY", "warning", "w", {"x": 2})
+    assert bare.as_dict() == {"rule_id": "W-TOO-EARLY", "kind": "warning", "supports": None, "weight": 0,
+                              "sentence": "w", "inputs": {"x": 2}, "claim": None}
+    # The inputs are a copy: changing the dict does not change the finding.
+    bare.as_dict()["inputs"]["x"] = 3
+    assert bare.inputs == {"x": 2}
