@@ -610,3 +610,63 @@ def test_finding_as_dict():
     # The inputs are a copy: changing the dict does not change the finding.
     bare.as_dict()["inputs"]["x"] = 3
     assert bare.inputs == {"x": 2}
+
+
+# ----------------------------------------------------------------------------------- model: TRAIN and PHASED
+# A TRAIN project with round numbers: one run is 3.6e9 tokens at a measured 1e6 tokens/s/GPU = 1 GPU-hour at
+# $300 (no overhead) = $300, over 3 training months; post-training $100 in the last training month (2);
+# corpus $1,000 at the start; the run and post-training again every 4 months after launch (months 7 and 11);
+# $10 a month of product work forgone while building; team $1,200 + MLOps $120 + evals $240 a year = $130 a
+# month from the start. The API and the GPUs are free here, so only these items count.
+TRAINED = dict(BARE, training_tokens=3.6e9, training_tokens_per_second_per_gpu=1e6, training_gpu_usd_per_hour=300,
+               training_overhead_factor=1, training_months=3, post_training_usd=100, training_data_usd=1_000,
+               repretrain_every_months=4, opportunity_cost_usd_per_month=10, ml_engineers=1,
+               ml_engineer_usd_per_year=1_200, mlops_usd_per_year=120, eval_usd_per_year=240, horizon_months=12,
+               api_input_usd_per_mtok=0, api_output_usd_per_mtok=0, gpu_usd_per_hour=0)
+
+
+def test_train_line_items_by_hand():
+    a = resolve(TRAINED)
+    assert model.training_run_cost_usd(a) == pytest.approx(300.0, rel=1e-12)
+    li = model.line_items("TRAIN", a)
+    np.testing.assert_allclose(li["training_compute"], [100, 100, 100] + [0] * 9, rtol=1e-12)
+    np.testing.assert_allclose(li["post_training"], [0, 0, 100] + [0] * 9)
+    np.testing.assert_allclose(li["training_data"], [1_000] + [0] * 11)
+    np.testing.assert_allclose(li["repretraining"], [0] * 7 + [400, 0, 0, 0, 400], rtol=1e-12)
+    np.testing.assert_allclose(li["opportunity_cost"], [10, 10, 10] + [0] * 9)
+    np.testing.assert_allclose(li["ml_team"] + li["mlops"] + li["evaluation"], [130] * 12, rtol=1e-12)
+    np.testing.assert_allclose(model.monthly_cost("TRAIN", a),
+                               [1_240, 240, 340, 130, 130, 130, 130, 530, 130, 130, 130, 530], rtol=1e-12)
+    # Steady run-rate: 3 runs a year x $400 + 12 x $130 = $2,760 (one-offs and the first run excluded).
+    assert model.annual_cost("TRAIN", a) == pytest.approx(2_760.0, rel=1e-12)
+    # By year: the 12 months sum to 1,240 + 240 + 340 + 7 x 130 + 2 x 530 = 3,790.
+    np.testing.assert_allclose(model.cost_by_year("TRAIN", a), [3_790.0], rtol=1e-12)
+    assert model.tco("TRAIN", a) == pytest.approx(3_790.0, rel=1e-12)
+    # FINE-TUNE has none of TRAIN's items: its training lines are zero by construction.
+    ft = model.line_items("FINE-TUNE", a)
+    assert all(ft[k].sum() == 0 for k in ("training_compute", "post_training", "repretraining", "training_data"))
+
+
+def test_phased_schedule_and_its_train_phase():
+    from tests.test_decision import EARNED
+
+    # Earned TRAIN with 5,000 examples: phase 2 at its trigger (month 6), phase 3 from phase3_start_month (18).
+    a = resolve(EARNED, labeled_examples=5_000)
+    sch = model.schedule("PHASED", a)
+    assert (sch.finetune_start, sch.train_start) == (6, 18)
+    # Phase 3 allowed from month 6 too: it starts with phase 2.
+    assert model.schedule("phased", resolve(EARNED, labeled_examples=5_000, phase3_start_month=6)).train_start == 6
+    # Not earned (moat 3/4): no phase 3; without the trigger no phase 2 either.
+    assert model.schedule("PHASED", resolve(EARNED, labeled_examples=5_000, data_growing=False)).train_start == np.inf
+    assert model.schedule("PHASED", resolve(EARNED)).finetune_start == np.inf
+    assert model.schedule("PHASED", resolve(EARNED)).train_start == np.inf
+    # PHASED's trained model sets its GPUs per replica once phase 3 is scheduled: 70e9 dense -> 2 GPUs,
+    # while the 8e9 fine-tune needs 1.
+    big = dict(EARNED, labeled_examples=5_000, model_parameters=70e9, corpus_tokens=2e12, available_budget_usd=1e9)
+    assert model.gpus_per_replica("PHASED", resolve(big)) == 2
+    assert model.gpus_per_replica("PHASED", resolve(big, data_growing=False)) == 1
+    assert model.gpus_per_replica("FINE-TUNE", resolve(big)) == 1
+    # The pre-training run of PHASED starts at month 18: its compute falls from there, its team from month 6.
+    li = model.line_items("PHASED", resolve(EARNED, labeled_examples=5_000))
+    assert li["training_compute"][17] == 0 and li["training_compute"][18] > 0
+    assert li["ml_team"][5] == 0 and li["ml_team"][6] > 0
