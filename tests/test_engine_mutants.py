@@ -670,3 +670,28 @@ def test_phased_schedule_and_its_train_phase():
     li = model.line_items("PHASED", resolve(EARNED, labeled_examples=5_000))
     assert li["training_compute"][17] == 0 and li["training_compute"][18] > 0
     assert li["ml_team"][5] == 0 and li["ml_team"][6] > 0
+
+
+def test_spend_lines_use_full_years_and_the_break_even():
+    # 25,000 requests/day at $0.005: $45,625 in year 1; API prices up 20% a year: $54,750 in year 2.
+    # Over 24 months the highest full year is over the $50,000 line, year 1 is under it (too early as well).
+    rec = decision.recommend(resolve(requests_per_day=25_000, api_price_change_per_year=0.2, horizon_months=24))
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
+    assert spend.inputs == {"api_year1_usd": pytest.approx(45_625.0), "api_peak_year_usd": pytest.approx(54_750.0)}
+    # Break-even volume at year-1 prices (test_breakeven_volume_by_hand, roofline GPUs): the API costs $1.825
+    # per request/day a year, FINE-TUNE 825,000 + 0.1825 v + 24,000 n; the roofline plan serves
+    # 1 / (0.9 x 4.1186e-6) = 269,782 requests/day a GPU, so n = 2 from 269,782 to 539,564 and
+    # v = (825,000 + 48,000) / 1.6425 = 531,506.8 requests/day, where the API costs 1.825 v = $970,000 a year.
+    assert spend.sentence.startswith("Projected API spend is $45,625 in year 1 and $54,750 in its highest year: "
+                                     "over the article's $50,000 line. At your prices self-hosting (FINE-TUNE) "
+                                     "pays from $970,000 a year of API spend (531,507 requests/day). Over 24 months "
+                                     "FINE-TUNE still costs $")
+    assert spend.sentence.endswith(" more than the API (NPV).") and spend.claim == ("API", "FINE-TUNE")
+    assert "W-TOO-EARLY" in {f.rule_id for f in rec.findings}
+    # Over 18 months the second year is partial ($27,375): the highest full year is year 1, under the line.
+    rec = decision.recommend(resolve(requests_per_day=25_000, api_price_change_per_year=0.2, horizon_months=18))
+    assert not {"Q2-SPEND-50K", "Q2-SPEND-500K"} & {f.rule_id for f in rec.findings}
+    # All traffic kept on the API: self-hosting never pays.
+    rec = decision.recommend(resolve(api_fallback_share=1.0))
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
+    assert "At your prices self-hosting (FINE-TUNE) does not pay at any volume." in spend.sentence
