@@ -695,3 +695,33 @@ def test_spend_lines_use_full_years_and_the_break_even():
     rec = decision.recommend(resolve(api_fallback_share=1.0))
     spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
     assert "At your prices self-hosting (FINE-TUNE) does not pay at any volume." in spend.sentence
+
+
+def test_only_feasible_option_and_its_points():
+    from tests.test_decision import RESIDENT
+
+    # 100x the users with residency: API and PHASED ruled out, TRAIN has no corpus; FINE-TUNE is left.
+    rec = decision.recommend(resolve(RESIDENT, daily_active_users=100_000))
+    assert rec.layer == "FINE-TUNE" and rec.deciding_rules == ("COST-CHEAPEST",)
+    npv = rec.npv_usd["FINE-TUNE"]
+    assert rec.decision_sentence == f"FINE-TUNE is the only feasible option (${npv / 1e6:,.2f}M NPV)."
+    # Points: API: frontier fast 1 + domain served 1 + public data 1 = 3; FINE-TUNE: differentiator in the model 2
+    # + spend over $500K 3 + residency 2 + 20,000 examples 1 = 8.
+    assert rec.scores == {"API": 3, "FINE-TUNE": 8, "TRAIN": 0}
+    interim = next(f for f in rec.findings if f.rule_id == "W-INTERIM-API")
+    assert "FINE-TUNE serves its own model only from month 2:" in interim.sentence
+
+
+def test_train_warnings_state_their_numbers():
+    from tests.test_decision import EARNED
+
+    rec = decision.recommend(resolve(EARNED, data_residency_required=True))
+    interim = next(f for f in rec.findings if f.rule_id == "W-INTERIM-API")
+    assert "TRAIN serves its own model only from month 12:" in interim.sentence
+    # 6 x 7e10 x 1.4e12 = 5.88e23 FLOPs / 1.248e14 FLOP/s = 4.7115e9 GPU-s = 1.30876e6 GPU-h; x 1.5 / (64 x 730 h)
+    # = 42.0 months on 64 GPUs.
+    rec = decision.recommend(resolve(EARNED, model_parameters=70e9, training_gpus=64, corpus_tokens=2e12,
+                                     available_budget_usd=1e9))
+    long = next(f for f in rec.findings if f.rule_id == "W-TRAIN-RUN-LONG")
+    assert long.sentence == ("The pre-training run takes 42.0 months on 64 GPUs, longer than the 12-month window: add "
+                             "GPUs or plan a longer program.")
