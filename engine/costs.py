@@ -333,10 +333,10 @@ def decode_tokens_per_second(model_parameters: Any, bytes_per_parameter: Any, kv
     Examples
     --------
     An 8B BF16 model (16 GB), 32 sequences of 500 tokens at 131,072 KV bytes/token (2.1 GB), one A100 80GB
-    (2,039 GB/s) at 50% of the roofline: step = 18.097e9 / 2.039e12 = 8.875 ms; 32 / 8.875 ms x 0.5 = 1,802.6.
+    (2,039 GB/s) at 50% of the roofline: step = 18.097e9 / 2.039e12 = 8.8755 ms; 32 / 8.8755 ms x 0.5 = 1,802.7.
 
     >>> round(decode_tokens_per_second(8e9, 2, 131_072, 500, 32, 1, 2_039, 0.5), 1)
-    1802.6
+    1802.7
     """
     weights = np.multiply(model_parameters, bytes_per_parameter)
     kv = np.multiply(np.multiply(kv_cache_bytes_per_token, context_tokens), sequences)
