@@ -456,10 +456,11 @@ def test_not_justified_train_sentence_names_the_failing_conditions():
     assert rec.layer == "API" and rec.cheapest_feasible == "TRAIN"
     assert rec.deciding_rules == ("T-NOT-JUSTIFIED", "COST-CHEAPEST")
     gap = rec.npv_usd["API"] - rec.npv_usd["TRAIN"]
+    ratio = rec.npv_usd["API"] / rec.npv_usd["TRAIN"]
     assert rec.decision_sentence == (
-        f"API is the cheapest justified option (${rec.npv_usd['API'] / 1e6:,.2f}M NPV over 36 months). TRAIN would "
-        f"cost ${gap / 1e6:,.2f}M less but is not justified: platform, domain_poorly_served, budget, deep_moat "
-        "not met.")
+        f"API costs ${gap / 1e6:,.2f}M more than TRAIN over 36 months (NPV, {ratio:.1f}x); recommended because "
+        "TRAIN, the cheapest feasible option, is not justified (platform, domain_poorly_served, budget, deep_moat "
+        "not met). API is the cheapest justified option.")
 
 
 def test_earned_train_and_roadmap_statuses():
@@ -491,8 +492,8 @@ def test_no_feasible_option_shows_the_cheapest_overall():
     assert rec.deciding_rules == ("NO-FEASIBLE",)
     assert rec.feasible == {o: False for o in model.OPTIONS}
     assert rec.decision_sentence.startswith("No option meets every hard constraint (F-CORPUS: ")
-    assert rec.decision_sentence.endswith(". API is shown as the cheapest option overall; relax a constraint to get "
-                                          "a recommendation.")
+    assert rec.decision_sentence.endswith(". API is shown as the cheapest justified option; relax a constraint to "
+                                          "get a recommendation.")
     assert rec.infeasible_because["FINE-TUNE"] == ["F-LATENCY: 100 ms against the 50 ms requirement"]
     assert rec.infeasible_because["API"][1] == "F-LATENCY: 1000 ms against the 50 ms requirement"
     assert rec.infeasible_because["PHASED"][0].endswith("(phase 1 sends all traffic to the hosted API)")
