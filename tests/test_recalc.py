@@ -286,7 +286,7 @@ def test_failed_write_leaves_the_existing_file(filled, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(xlsx, "_write_zip", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(xlsx.WorkbookFileError, match=r"cannot write .*mine\.xlsx: disk full$"):
         recalc(target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["mine.xlsx"]

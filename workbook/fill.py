@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from buildbuy.engine.errors import InputError
 from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
 
 from .template import TEMPLATE_PATH
-from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
+from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, writable_target, write_package, xml_unsafe_char
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
@@ -114,11 +115,78 @@ def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
 
 
 def output_path(a: Assumptions, out: Path, many: bool) -> Path:
-    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``."""
+    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``.
+
+    The file name keeps letters, digits, ``.``, ``_`` and ``-`` of the scenario name (other runs become one
+    ``-``), at most 100 characters; :func:`plan` refuses two scenarios that would share a file.
+    """
     if not many and out.suffix.lower() in (".xlsx", ".xlsm"):
         return out
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-") or "scenario"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-")[:100].strip("-") or "scenario"
     return out / f"{safe}.xlsx"
+
+
+def check_storable(a: Assumptions) -> None:
+    """Refuse a scenario whose name or text inputs hold a character a workbook cannot store."""
+    name = a.name or "scenario"
+    bad = xml_unsafe_char(name)
+    if bad is not None:
+        raise ScenarioFileError(f"scenario name {_clip(name)!r} holds the character U+{ord(bad):04X}, which a "
+                                f"workbook cannot store; use printable text")
+    for key in a.given:
+        value = a[key]
+        if isinstance(value, str):
+            bad = xml_unsafe_char(value)
+            if bad is not None:
+                raise InputError(key, value, f"printable text (U+{ord(bad):04X} cannot be stored in a workbook)",
+                                 scenario=name)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = TEMPLATE_PATH
+         ) -> list[tuple[Assumptions, Path]]:
+    """Each scenario with the file it will be written to, after checking everything that could stop the run
+    halfway: every scenario fits the template, names and text can be stored, no two scenarios share a file
+    (compared the way a case-insensitive file system would), and no target is a folder, a device or a pipe.
+    Nothing is written."""
+    out = Path(out)
+    if not scenarios:
+        raise ScenarioFileError("no scenario to fill")
+    many = len(scenarios) > 1 or not out.suffix
+    if len(scenarios) > 1 and out.suffix.lower() in (".xlsx", ".xlsm"):
+        raise ScenarioFileError(f"-o {out} names one workbook, but there are {len(scenarios)} scenarios: "
+                                f"give a folder (one workbook per scenario)")
+    if many and out.exists() and not out.is_dir():
+        raise WorkbookFileError(f"cannot write into {out}: it exists and is not a folder")
+    with Package(template) as pkg:
+        cells = input_cells(pkg)
+        sheets = {s.name for s in pkg.sheets()}
+    planned: list[tuple[Assumptions, Path]] = []
+    seen: dict[str, Assumptions] = {}
+    for a in scenarios:
+        check_storable(a)
+        values = input_values(a)
+        missing = [k for k in values if k not in cells]
+        if missing:
+            raise WorkbookFileError(f"the workbook {template} has no input cell named {missing[0]!r} "
+                                    f"(a named range per input is required)")
+        absent = sorted({cells[k][0] for k in values if cells[k][0] not in sheets})
+        if absent:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {absent[0]!r} it does not have")
+        dst = output_path(a, out, many)
+        key = unicodedata.normalize("NFC", str(dst)).casefold()
+        if key in seen:
+            raise ScenarioFileError(f"scenarios {_clip(seen[key].name or 'scenario')!r} and "
+                                    f"{_clip(a.name or 'scenario')!r} would both be written to {dst}; rename one "
+                                    f"(file names keep only letters, digits, '.', '_' and '-')")
+        seen[key] = a
+        if dst.exists() or dst.is_symlink():
+            writable_target(dst)
+        planned.append((a, dst))
+    return planned
 
 
 def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, str, Any]:
@@ -139,13 +207,14 @@ def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | 
               ) -> list[FillResult]:
     """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
     out = Path(out)
+    planned = plan(scenarios, out, template)
     many = len(scenarios) > 1 or not out.suffix
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
-    for a in scenarios:
+    for a, dst in planned:
         raw = {k: a[k] for k in a.given}
         raw["name"] = a.name
-        jobs.append((raw, a.name or "scenario", str(output_path(a, out, many)), str(template), recalc_backend))
+        jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []
     bar = _bar(len(jobs), progress)
