@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from buildbuy.udfs.conventions import XlError
-from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, Evaluation, called_functions
 from buildbuy.udfs.refs import cells_in
 
+from .backend import BACKENDS, DEFAULT_BACKEND, Evaluation, called_functions
 from .xlsx import (
     Package,
     WorkbookFileError,
@@ -124,10 +124,10 @@ def _without_array_values(pkg: Package, roots: dict[str, Any], cells: list[Any])
 
 
 def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = None) -> Evaluation:
-    from buildbuy.udfs import headless
+    from .backend import evaluate
 
     try:
-        return headless.evaluate(path, backend, cells, data)
+        return evaluate(path, backend, cells, data)
     except WorkbookFileError:
         raise
     except MemoryError:

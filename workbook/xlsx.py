@@ -24,8 +24,7 @@ from typing import Any
 from lxml import etree
 
 from buildbuy.engine.errors import BuildBuyError
-from buildbuy.udfs.headless import FormulaCell
-from buildbuy.udfs.refs import split_ref
+from buildbuy.udfs.refs import FormulaCell, split_ref
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
