@@ -86,16 +86,16 @@ def prolog_has_dtd(head: bytes) -> bool | None:
         if i >= n:
             return None
         if text.startswith("<?", i):
-            end = text.find("?>", i)
+            end, close = text.find("?>", i), 2
         elif text.startswith("<!--", i):
-            end = text.find("-->", i)
+            end, close = text.find("-->", i + 4), 3
         elif text[i:i + 9].upper().startswith("<!DOCTYPE"[:n - i]):
             return True if n - i >= 9 else None
         else:
             return False
         if end < 0:
             return None
-        i = end + 2
+        i = end + close
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -311,10 +311,25 @@ def _kind(mode: int) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- cells
+#: Most cells the legacy array formulas of one sheet may cover: each of them gets a stored value, so memory and
+#: time follow this count, not the count of formulas.
+MAX_ARRAY_CELLS = 2_000_000
+
+
+def area_size(area: str) -> int:
+    """Cells in 'A1:B2' (or 1 for 'A1'), without listing them."""
+    a, _, b = area.replace("$", "").partition(":")
+    r1, c1 = split_ref(a)
+    r2, c2 = split_ref(b or a)
+    return (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
+
+
 def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
-    """Formula cells of one worksheet's XML."""
+    """Formula cells of one worksheet's XML (refused when its array formulas cover more than
+    :data:`MAX_ARRAY_CELLS` cells)."""
     anchors: dict[str, tuple[str, str]] = {}
     out = []
+    array_cells = 0
     for f in root.iter(f"{M}f"):
         c = f.getparent()
         ref = c.get("r", "")
@@ -331,7 +346,16 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
                 text = Translator("=" + anchor_text, origin=origin).translate_formula(ref)[1:]
             out.append(FormulaCell(sheet, ref, "=" + text, None, True, c))
         elif kind == "array":
-            out.append(FormulaCell(sheet, ref, "=" + text, f.get("ref") or ref, False, c))
+            area = f.get("ref") or ref
+            try:
+                array_cells += area_size(area)
+            except (ValueError, KeyError, TypeError):
+                raise WorkbookFileError(f"sheet {sheet!r}: the array formula at {ref} has a bad range "
+                                        f"{_short(area, 40)!r}") from None
+            if array_cells > MAX_ARRAY_CELLS:
+                raise WorkbookFileError(f"sheet {sheet!r}: the array formula at {ref} over {_short(area, 40)} "
+                                        f"takes the sheet's array formulas past {MAX_ARRAY_CELLS:,} cells")
+            out.append(FormulaCell(sheet, ref, "=" + text, area, False, c))
         else:
             out.append(FormulaCell(sheet, ref, "=" + text, None, False, c))
     return out
@@ -380,19 +404,45 @@ def set_cells(root: etree._Element, values: Mapping[str, Any], *, as_input: bool
             rows[int(row.get("r"))] = row
         for c in row.iterchildren(f"{M}c"):
             cells[c.get("r", "")] = c
+    new_cells: dict[int, list[tuple[int, etree._Element]]] = {}
     for ref, value in values.items():
         cell = cells.get(ref)
         if cell is None:
             r, col = split_ref(ref)
-            row = rows.get(r)
-            if row is None:
-                row = etree.Element(f"{M}row", r=str(r))
-                _insert_sorted(sheet_data, row, r, lambda e: int(e.get("r", "0")))
-                rows[r] = row
             cell = etree.Element(f"{M}c", r=ref)
-            _insert_sorted(row, cell, col, lambda e: split_ref(e.get("r"))[1])
+            new_cells.setdefault(r, []).append((col, cell))
             cells[ref] = cell
         _write(cell, value, as_input)
+    new_rows: list[tuple[int, etree._Element]] = []
+    for r, items in new_cells.items():
+        row = rows.get(r)
+        if row is None:
+            row = rows[r] = etree.Element(f"{M}row", r=str(r))
+            new_rows.append((r, row))
+        _merge_sorted(row, items, f"{M}c", lambda e: split_ref(e.get("r", "A1"))[1])
+    if new_rows:
+        _merge_sorted(sheet_data, new_rows, f"{M}row", lambda e: int(e.get("r", "0")))
+
+
+def _merge_sorted(parent: etree._Element, items: list[tuple[int, etree._Element]], tag: str, key_of: Any) -> None:
+    """Insert children, each with its sort key, among ``parent``'s ``tag`` children in key order, in one pass
+    (other children, such as ``<extLst>``, stay after them). Linear in the children, never quadratic."""
+    items.sort(key=lambda kv: kv[0])
+    same = [e for e in parent if e.tag == tag]
+    others = [e for e in parent if e.tag != tag]
+    if not same and not others:
+        parent.extend(e for _, e in items)
+    elif not same:
+        for _, e in items:
+            others[0].addprevious(e)
+    elif key_of(same[-1]) < items[0][0]:  # the common case: everything goes after the last existing child
+        for _, e in reversed(items):
+            same[-1].addnext(e)
+    else:
+        merged = [(key_of(e), 0, i, e) for i, e in enumerate(same)]
+        merged += [(k, 1, i, e) for i, (k, e) in enumerate(items)]
+        merged.sort(key=lambda t: t[:3])
+        parent[:] = [t[3] for t in merged] + others
 
 
 def clear_values(root: etree._Element, refs: set[str]) -> None:
@@ -403,18 +453,6 @@ def clear_values(root: etree._Element, refs: set[str]) -> None:
                 for old in c.findall(f"{M}{tag}"):
                     c.remove(old)
             c.attrib.pop("t", None)
-
-
-def _insert_sorted(parent: etree._Element, child: etree._Element, key: int, key_of: Any) -> None:
-    tag = child.tag
-    for i, existing in enumerate(parent):
-        if existing.tag == tag and key_of(existing) > key:
-            parent.insert(i, child)
-            return
-        if existing.tag != tag and existing.tag != f"{M}c" and tag == f"{M}c":
-            parent.insert(i, child)  # keep <extLst> last inside a row
-            return
-    parent.append(child)
 
 
 _V, _IS, _F, _EXT = f"{M}v", f"{M}is", f"{M}f", f"{M}extLst"
