@@ -120,8 +120,8 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
     """Values of the formula cells (and of what they spill into), read in bulk per sheet."""
     import formualizer as fz
 
-    bounds: dict[str, list[int]] = {}
     plan: list[tuple[FormulaCell, Any, set[str] | None]] = []
+    wanted: dict[str, list[tuple[int, int]]] = {}
     for fc in cells:
         located: Any
         spilled: set[str] | None = None
@@ -143,31 +143,61 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
         else:
             located = ((fc.ref, *split_ref(fc.ref)),)
         plan.append((fc, located, spilled))
-        b = bounds.get(fc.sheet)
-        for _, r, c in located:
-            if b is None:
-                b = bounds[fc.sheet] = [r, r, c, c]
-            else:
-                if r < b[0]:
-                    b[0] = r
-                elif r > b[1]:
-                    b[1] = r
-                if c < b[2]:
-                    b[2] = c
-                elif c > b[3]:
-                    b[3] = c
-    grids = {sheet: (r1, c1, wb.sheet(sheet).get_values(fz.RangeAddress(sheet, r1, c1, r2, c2)))
-             for sheet, (r1, r2, c1, c2) in bounds.items()}
+        sheet_cells = wanted.setdefault(fc.sheet, [])
+        sheet_cells.extend((r, c) for _, r, c in located)
+    grids = {sheet: _read_blocks(wb, fz, sheet, rc) for sheet, rc in wanted.items()}
     values: dict[Cell, Any] = ev.values
     for fc, targets, spilled in plan:
-        r1, c1, grid = grids[fc.sheet]
+        got = grids[fc.sheet]
         for ref, r, c in targets:
             if fc.array_ref and spilled is not None and ref not in spilled:
                 values[(fc.sheet, ref)] = XlError("#N/A")
                 continue
-            row = grid[r - r1] if r - r1 < len(grid) else []
-            v = row[c - c1] if c - c1 < len(row) else None
+            v = got.get((r, c))
             values[(fc.sheet, ref)] = v if type(v) in _PLAIN_OUT else value(v)
+
+
+#: A block read in bulk may hold at most this many cells besides the ones wanted (memory follows the cells that
+#: exist, never the span between two far-apart cells).
+_BLOCK_SLACK = 65_536
+
+
+def _read_blocks(wb: Any, fz: Any, sheet: str, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """Values at (row, column) positions, read in bulk by bands of rows whose rectangle stays close to the
+    number of cells wanted: two cells at A1 and XFD1048576 are two small reads, not one of 17 billion cells."""
+    by_row: dict[int, set[int]] = {}
+    for r, c in wanted:
+        by_row.setdefault(r, set()).add(c)
+    out: dict[tuple[int, int], Any] = {}
+
+    def read(r1: int, r2: int, c1: int, c2: int, rows: list[int]) -> None:
+        grid = wb.sheet(sheet).get_values(fz.RangeAddress(sheet, r1, c1, r2, c2))
+        for r in rows:
+            row = grid[r - r1] if r - r1 < len(grid) else []
+            for c in by_row[r]:
+                out[(r, c)] = row[c - c1] if c - c1 < len(row) else None
+
+    band: list[int] = []
+    r1 = c1 = c2 = count = 0
+    for r in sorted(by_row):
+        cols = by_row[r]
+        lo, hi, n = min(cols), max(cols), len(cols)
+        if band and (r - r1 + 1) * (max(c2, hi) - min(c1, lo) + 1) <= 2 * (count + n) + _BLOCK_SLACK:
+            band.append(r)
+            c1, c2, count = min(c1, lo), max(c2, hi), count + n
+            continue
+        if band:
+            read(r1, band[-1], c1, c2, band)
+            band = []
+        if hi - lo + 1 > 2 * n + _BLOCK_SLACK:  # a sparse wide row: each cell on its own
+            for c in sorted(cols):
+                grid = wb.sheet(sheet).get_values(fz.RangeAddress(sheet, r, c, r, c))
+                out[(r, c)] = grid[0][0] if grid and grid[0] else None
+            continue
+        band, r1, c1, c2, count = [r], r, lo, hi, n
+    if band:
+        read(r1, band[-1], c1, c2, band)
+    return out
 
 
 _SPILL_REF = re.compile(r"\$?[A-Z]{1,3}\$?\d+#")
