@@ -180,8 +180,9 @@ def test_check_flag_lists_error_cells(tmp_path, capsys):
     wb.save(path)
     assert main(["recalc", str(path), "--check"]) == 1
     captured = capsys.readouterr()
-    assert "Sheet!A1 #VALUE! =BVB_API_COST(-5,400,100,10,10): requests_per_day must be a number >= 0, got -5" \
-        in captured.err
+    # Grouped by the engine's message, then the cells that carry it.
+    assert "error: requests_per_day must be a number >= 0, got -5 (1 cell(s)):\n" \
+           "error:   Sheet!A1 #VALUE! =BVB_API_COST(-5,400,100,10,10)\n" in captured.err
     assert main(["recalc", str(path)]) == 0
 
 

@@ -211,28 +211,75 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    """`buildbuy recalc`: compute a workbook headless and store the values."""
+    """`buildbuy recalc`: compute a workbook headless and store the values.
+
+    Errors the file already held are reported apart from those the recalculation introduced; with ``--check``
+    the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
+    """
     from .recalc import recalc
 
     with _time_limit(args.timeout):
-        report = recalc(args.book, args.output, backend=args.engine)
+        report = recalc(args.book, args.output, backend=args.engine, fallback=args.fallback)
     if args.json:
         print(json_text({"file": str(report.path), "backend": report.backend, "ok": report.ok,
                          "check_total": report.check_total, "named": report.named,
-                         "errors": [e.__dict__ for e in report.errors]}))
+                         "errors": [e.__dict__ for e in report.introduced],
+                         "preexisting_errors": [e.__dict__ for e in report.preexisting],
+                         "unfaithful": [u.__dict__ for u in report.unfaithful],
+                         "fallback": report.fallback, "fallback_cells": report.fallback_cells}))
     else:
         total = "" if report.check_total is None else f"; Checks total {_total_text(report.check_total)}"
         print(f"recalculated {report.formula_cells:,} formula cells with {report.backend} in {report.seconds:.2f} s; "
-              f"wrote {report.values_written:,} values to {report.path}{total}; {len(report.errors)} error cell(s)")
+              f"wrote {report.values_written:,} values to {report.path}{total}; "
+              f"{len(report.introduced)} error cell(s) introduced, {len(report.preexisting)} already in the file, "
+              f"{len(report.unfaithful)} not evaluated faithfully")
+        if report.fallback:
+            print(f"{len(report.fallback_cells)} cell(s) taken from {report.fallback}"
+                  + (f": {', '.join(report.fallback_cells[:10])}" + (" ..." if len(report.fallback_cells) > 10
+                                                                     else "") if report.fallback_cells else ""))
         for note in report.notes:
             print(f"note: {note}")
+        if report.preexisting and args.check:
+            print(f"note: {len(report.preexisting)} error value(s) were already in the file before recalculation "
+                  f"(e.g. {report.preexisting[0].line()}); they do not fail --check")
+    problems = report.introduced or report.unfaithful or report.check_total not in (None, 0)
+    if problems and not args.json:
+        _print_problems(report, limit=20 if args.check else 5)
     if args.check and not report.ok:
-        for e in report.errors:
-            print(f"error: {e.line()}", file=sys.stderr)
-        if report.check_total not in (None, 0):
-            print(f"error: Checks total is {_total_text(report.check_total)}, not 0", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_problems(report: Any, limit: int | None) -> None:
+    """Introduced errors grouped by the engine's message (the root causes first), then cells not evaluated
+    faithfully, then the Checks total; at most ``limit`` lines per group unless None."""
+    def show(lines: list[str]) -> None:
+        for line in lines[:limit] if limit is not None else lines:
+            print(f"error: {line}", file=sys.stderr)
+        if limit is not None and len(lines) > limit:
+            print(f"error:   ... and {len(lines) - limit} more (--json lists them all)", file=sys.stderr)
+
+    by_message: dict[str, list[Any]] = {}
+    plain = []
+    for e in report.introduced:
+        if e.message:
+            by_message.setdefault(e.message, []).append(e)
+        else:
+            plain.append(e)
+    for message, errs in by_message.items():
+        first = message.split(" ", 1)[0]
+        where = f" [input {report.input_cells[first]}]" if first in report.input_cells else ""
+        print(f"error: {message}{where} ({len(errs)} cell(s)):", file=sys.stderr)
+        show([f"  {e.sheet}!{e.ref} {e.code} {e.formula}" for e in errs])
+    if plain:
+        note = " (they read the cells above)" if by_message else ""
+        print(f"error: {len(plain)} further error cell(s){note}:", file=sys.stderr)
+        show([f"  {e.line()}" for e in plain])
+    if report.unfaithful:
+        print(f"error: {len(report.unfaithful)} cell(s) not evaluated faithfully:", file=sys.stderr)
+        show([f"  {u.line()}" for u in report.unfaithful])
+    if report.check_total not in (None, 0):
+        print(f"error: Checks total is {_total_text(report.check_total)}, not 0", file=sys.stderr)
 
 
 def _total_text(total: Any) -> str:
@@ -284,7 +331,8 @@ class _time_limit:
 
 
 def _add_workbook_commands(sub: Any) -> None:
-    engines = ("formualizer", "formulas")
+    from .backend import BACKENDS as engines
+    from .recalc import FALLBACKS
     fill = sub.add_parser("fill", help="write scenarios into the template's named input cells")
     fill.add_argument("scenario", nargs="+", help="scenario files (.toml/.json) or folders of them")
     fill.add_argument("-o", "--output", required=True,
@@ -302,7 +350,11 @@ def _add_workbook_commands(sub: Any) -> None:
     rec.add_argument("--engine", choices=engines, default="formualizer",
                      help="formualizer (default: fastest, passes the parity tests) or formulas (pure Python)")
     rec.add_argument("--check", action="store_true",
-                     help="exit 1 when a cell holds an error or the Checks total is not 0, listing the cells")
+                     help="exit 1 when the recalculation introduced an error value or a cell it could not evaluate "
+                          "faithfully, or the Checks total is not 0, listing the cells (errors the file already "
+                          "held are reported apart and do not fail the check)")
+    rec.add_argument("--fallback", choices=FALLBACKS,
+                     help="let LibreOffice (soffice) compute the cells the backend flags that call no BVB function")
     rec.add_argument("--json", action="store_true", help="print the named outputs as JSON")
     rec.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
     rec.set_defaults(func=cmd_recalc)

@@ -32,7 +32,7 @@ def lint(path: str | Path, backend: str = DEFAULT_BACKEND) -> list[Finding]:
     from .gaps import common_gaps
 
     cells, info = read_cells(path)
-    findings = common_gaps(cells) + backend_gaps(path, backend, cells, info)
+    findings = common_gaps(cells, backend) + backend_gaps(path, backend, cells, info)
     findings += _circular(cells, info.defined_names)
     order = {(c.sheet, c.ref): i for i, c in enumerate(cells)}
     return sorted(findings, key=lambda f: order.get((f.sheet, f.ref), -1))
@@ -52,20 +52,26 @@ def bvb_dependent_cells(path: str | Path) -> set[tuple[str, str]]:
 
 def bvb_dependents(cells: list[Any], names: list[tuple[str, str, str | None]]) -> set[tuple[str, str]]:
     """Of ``cells``, those that call a BVB function or depend on one."""
-    graph = _graph(cells, names)
+    seeds = {(c.sheet, c.ref) for c in cells if called_functions(c.formula)}
+    return seeds | dependents(cells, names, seeds) if seeds else set()
+
+
+def dependents(cells: list[Any], names: list[tuple[str, str, str | None]],
+               seeds: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Formula cells that read any of ``seeds``, directly or through other cells (seeds not included)."""
     users: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for node, deps in graph.items():
+    for node, deps in _graph(cells, names).items():
         for d in deps:
             users.setdefault(d, []).append(node)
-    todo = [(c.sheet, c.ref) for c in cells if called_functions(c.formula)]
-    seen = set(todo)
+    todo = list(seeds)
+    seen = set(seeds)
     while todo:
         node = todo.pop()
         for user in users.get(node, ()):
             if user not in seen:
                 seen.add(user)
                 todo.append(user)
-    return seen
+    return seen - seeds
 
 
 def _graph(cells: list[Any], names: list[tuple[str, str, str | None]]) -> dict[tuple[str, str], list[Any]]:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from buildbuy.udfs.conventions import XlError
-from buildbuy.udfs.refs import cells_in
+from buildbuy.udfs.refs import Cell, FormulaCell, cells_in
 
-from .backend import BACKENDS, DEFAULT_BACKEND, Evaluation, called_functions
+from .backend import BACKENDS, DEFAULT_BACKEND, BookInfo, Evaluation, called_functions
+from .cached import cached_values
 from .xlsx import (
     Package,
     WorkbookFileError,
@@ -31,19 +32,37 @@ from .xlsx import (
 
 #: Largest number of formula cells a recalculation takes on (memory and time stay bounded).
 MAX_FORMULA_CELLS = 2_000_000
+#: Backends that can stand in for cells the main backend does not evaluate faithfully.
+FALLBACKS = ("libreoffice",)
 
 
 @dataclass
 class CellError:
+    """An error value a recalculation left in a cell."""
+
     sheet: str
     ref: str
     code: str
     formula: str
     message: str
+    preexisting: bool = False  # the file already held this error here before the recalculation
 
     def line(self) -> str:
         tail = f": {self.message}" if self.message else ""
         return f"{self.sheet}!{self.ref} {self.code} {self.formula}{tail}"
+
+
+@dataclass
+class Unfaithful:
+    """A cell the backend did not evaluate as Excel would (its value is written, but not to be trusted)."""
+
+    sheet: str
+    ref: str
+    formula: str
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.sheet}!{self.ref} {self.formula}: not evaluated faithfully: {self.reason}"
 
 
 @dataclass
@@ -53,36 +72,66 @@ class RecalcReport:
     formula_cells: int
     values_written: int
     seconds: float
-    errors: list[CellError] = field(default_factory=list)
+    errors: list[CellError] = field(default_factory=list)  # every error value, pre-existing ones included
     check_total: Any = None
     named: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unfaithful: list[Unfaithful] = field(default_factory=list)
+    fallback: str | None = None
+    fallback_cells: list[str] = field(default_factory=list)  # "Sheet!A1" taken from the fallback
+    input_cells: dict[str, str] = field(default_factory=dict)  # single-cell defined name -> "Sheet!A1"
+
+    @property
+    def introduced(self) -> list[CellError]:
+        """Error values the recalculation produced (not already cached in the file at that cell)."""
+        return [e for e in self.errors if not e.preexisting]
+
+    @property
+    def preexisting(self) -> list[CellError]:
+        """Error values the file already held (the application that saved it showed them too)."""
+        return [e for e in self.errors if e.preexisting]
 
     @property
     def ok(self) -> bool:
-        """No error value anywhere and, where the book has one, a Checks total of 0."""
+        """No error the recalculation introduced, no cell evaluated unfaithfully, and, where the book has one, a
+        Checks total of 0."""
         total_ok = self.check_total is None or (isinstance(self.check_total, (int, float))
                                                 and not isinstance(self.check_total, bool)
                                                 and self.check_total == 0)
-        return not self.errors and total_ok
+        return not self.introduced and not self.unfaithful and total_ok
 
 
-def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEFAULT_BACKEND) -> RecalcReport:
-    """Recalculate ``src`` and write it (with cached values) to ``dst`` (default: ``src`` itself), atomically."""
+def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEFAULT_BACKEND,
+           fallback: str | None = None) -> RecalcReport:
+    """Recalculate ``src`` and write it (with cached values) to ``dst`` (default: ``src`` itself), atomically.
+
+    ``fallback="libreoffice"``: cells the backend flags (not evaluated faithfully, or an error where the file
+    held a value) that call no BVB function and depend on none take LibreOffice's value instead.
+    """
     if backend not in BACKENDS:
         raise WorkbookFileError(f"--engine must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if fallback is not None and fallback not in FALLBACKS:
+        raise WorkbookFileError(f"--fallback must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
     t0 = time.perf_counter()
     src = Path(src)
     dst = Path(dst) if dst is not None else src
     with Package(src) as pkg:
         roots, cells = read_formulas(pkg)
+        before = cached_values(pkg, cells, roots)
+        info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names())
         data = _without_array_values(pkg, roots, cells) if backend == "formualizer" else None
         evaluation = _evaluate(src, backend, cells, data)
+        unfaithful = _unfaithful(cells, info, evaluation)
+        report = RecalcReport(dst, backend, len(cells), 0, 0.0, fallback=fallback)
+        if fallback:
+            report.fallback_cells = _fall_back(src, cells, info, evaluation, unfaithful, before)
         replaced, written, notes = _apply(roots, cells, evaluation)
-        report = RecalcReport(dst, backend, len(cells), written, 0.0, notes=notes)
-        report.errors = _errors(cells, evaluation)
+        report.values_written, report.notes = written, notes
+        report.errors = _errors(cells, evaluation, before)
+        report.unfaithful = [Unfaithful(s, r, f, why) for (s, r), (f, why) in unfaithful.items()]
         report.named = named_values(pkg, evaluation)
         report.check_total = report.named.get("check_total")
+        report.input_cells = _single_cell_names(info.defined_names)
         write_package(pkg, dst, {part: to_bytes(root) for part, root in replaced.items()})
     report.seconds = time.perf_counter() - t0
     return report
@@ -177,19 +226,106 @@ def _storable(v: Any) -> Any:
     return v
 
 
-def _errors(cells: list[Any], ev: Evaluation) -> list[CellError]:
+def _errors(cells: list[Any], ev: Evaluation, before: dict[Cell, Any]) -> list[CellError]:
     out = []
     for c in cells:
-        targets = list(cells_in(c.array_ref)) if c.array_ref else [c.ref]
-        for ref in targets:
+        for ref in c.targets():
             v = ev.values.get((c.sheet, ref))
             if isinstance(v, XlError):
-                out.append(CellError(c.sheet, ref, v.code, c.formula, ev.message_for(c.formula) if
-                                     called_functions(c.formula) else ""))
+                old = before.get((c.sheet, ref))
+                out.append(CellError(c.sheet, ref, v.code, c.formula,
+                                     ev.message_for(c.formula) if called_functions(c.formula) else "",
+                                     preexisting=isinstance(old, XlError) and old.code == v.code))
     return out
 
 
+def _unfaithful(cells: list[FormulaCell], info: BookInfo, ev: Evaluation) -> dict[Cell, tuple[str, str]]:
+    """Cells not evaluated as Excel would -> (formula, reason): the common and the backend's known gaps, what
+    the backend noticed while computing, and every cell that reads one of those."""
+    from .backend import get_backend
+    from .gaps import common_gaps
+
+    reasons: dict[Cell, list[str]] = {}
+    findings = common_gaps(cells, ev.backend) + get_backend(ev.backend).gaps(cells, info, ev)
+    for f in findings:
+        if f.code != "UNKNOWN-FUNCTION":  # an unknown function is an error value, listed as such
+            reasons.setdefault((f.sheet, f.ref), []).append(f.message)
+    for cell, why in ev.unfaithful.items():
+        reasons.setdefault(cell, []).append(why)
+    if not reasons:
+        return {}
+    formula_of = {(c.sheet, c.ref): c.formula for c in cells}
+    from .lint import dependents
+
+    for cell in dependents(cells, info.defined_names, set(reasons)):
+        if cell not in reasons:
+            reasons[cell] = ["reads a cell that was not evaluated faithfully"]
+    return {cell: (formula_of.get(cell, ""), "; ".join(dict.fromkeys(why))) for cell, why in reasons.items()}
+
+
+def _fall_back(src: Path, cells: list[FormulaCell], info: BookInfo, ev: Evaluation,
+               unfaithful: dict[Cell, tuple[str, str]], before: dict[Cell, Any]) -> list[str]:
+    """Replace, in place, the values of flagged cells that LibreOffice can compute (no BVB function anywhere
+    upstream) by LibreOffice's; returns the cells taken ("Sheet!A1")."""
+    from .lint import bvb_dependents, dependents
+
+    errors = {cell for cell, v in ev.values.items() if isinstance(v, XlError)
+              and not (isinstance(before.get(cell), XlError) and before[cell].code == v.code)}
+    wanted = set(unfaithful) | errors
+    if not wanted:
+        return []
+    wanted |= dependents(cells, info.defined_names, wanted)
+    wanted -= bvb_dependents(cells, info.defined_names)
+    if not wanted:
+        return []
+    lo = libreoffice_values(src, cells)
+    taken = []
+    for c in cells:
+        if (c.sheet, c.ref) not in wanted:
+            continue
+        for ref in c.targets():
+            if (c.sheet, ref) in lo:
+                ev.values[(c.sheet, ref)] = lo[(c.sheet, ref)]
+        unfaithful.pop((c.sheet, c.ref), None)
+        taken.append(f"{c.sheet}!{c.ref}")
+    return taken
+
+
+def libreoffice_values(src: Path, cells: list[FormulaCell]) -> dict[Cell, Any]:
+    """Every formula cell's value as LibreOffice computes it (forced recalculation of a copy)."""
+    import shutil
+    import tempfile
+
+    from .libreoffice import convert
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        copy = folder / "in" / "book.xlsx"
+        copy.parent.mkdir()
+        shutil.copyfile(src, copy)
+        (folder / "out").mkdir()
+        convert([copy], "xlsx", folder / "out", recalc=True)
+        result = folder / "out" / "book.xlsx"
+        if not result.exists():
+            raise WorkbookFileError(f"{src}: LibreOffice could not recalculate the book for --fallback")
+        with Package(result) as pkg:
+            lo_cells = []
+            for sheet in pkg.sheets():
+                lo_cells.extend(sheet_formula_cells(pkg.xml(sheet.part), sheet.name))
+            wanted = {(c.sheet, c.ref) for c in cells}
+            return cached_values(pkg, [c for c in lo_cells if (c.sheet, c.ref) in wanted])
+
+
 _NAME_REF = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<a>[A-Z]+)\$?(?P<r>\d+)(?::\$?(?P<b>[A-Z]+)\$?(?P<s>\d+))?$")
+
+
+def _single_cell_names(names: list[tuple[str, str, str | None]]) -> dict[str, str]:
+    out = {}
+    for name, text, local in names:
+        m = _NAME_REF.match(text)
+        if local is None and m and not m.group("b"):
+            out[name] = f"{m.group('sheet')}!{m.group('a')}{m.group('r')}"
+    return out
 
 
 def named_values(pkg: Package, ev: Evaluation) -> dict[str, Any]:
