@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from buildbuy.udfs.conventions import ERROR_CODES, XlError
-from buildbuy.udfs.refs import Cell, FormulaCell, cells_in
+from buildbuy.udfs.refs import Cell, FormulaCell, split_ref
 from buildbuy.udfs.registry import REGISTRY
 
 from . import formula_text as ft
@@ -36,6 +36,7 @@ def load(path: Path, data: bytes | None = None) -> Any:
     import formulas
 
     _register_table()  # formulas binds function names while it compiles the book
+    check_range_sizes(path)
     _LOG[0] = CallLog()  # it also computes constant formulas then: their failures are kept for register()
     return formulas.ExcelModel().loads(str(path)).finish()
 
@@ -122,6 +123,7 @@ def _register_table() -> None:
 
     table = formulas.get_functions()
     _fix_divergences(table)
+    _fix_ranges()
     for name, fn in REGISTRY.items():
         def function(*args: Any, _name: str = name) -> Any:
             return _out(_LOG[0].call(_name, [_in(a) for a in args]))
@@ -134,14 +136,25 @@ _KEY_RE = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<a>[A-Z]+\d+)(?::
 
 
 def read(book: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
-    """Values of the formula cells (over their declared array ranges) from the solution."""
+    """Values of the formula cells (over their declared array ranges) from the solution.
+
+    The solution also holds every range a formula reads (``B1:B1048576`` is a million values): only the
+    positions of formula cells are taken from them, so memory follows the formula cells, not the ranges."""
     sol = book._buildbuy_solution
+    wanted: dict[str, dict[tuple[int, int], str]] = {}
+    for fc in cells:
+        spots = wanted.setdefault(fc.sheet.upper(), {})
+        for ref in fc.targets():
+            spots[split_ref(ref)] = ref
     by_key: dict[tuple[str, str], Any] = {}
     for key, ranges in sol.items():
         m = _KEY_RE.match(str(key))
         if not m:
             continue
         sheet = m.group("sheet").upper()
+        spots = wanted.get(sheet)
+        if not spots:
+            continue
         value = getattr(ranges, "value", None)
         if value is None:
             continue
@@ -149,8 +162,15 @@ def read(book: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
         if arr.ndim != 2:
             continue
         if m.group("b"):
-            for ref, v in zip(cells_in(f"{m.group('a')}:{m.group('b')}"), arr.ravel(), strict=False):
-                by_key.setdefault((sheet, ref), v)
+            r1, c1 = split_ref(m.group("a"))
+            r2, c2 = split_ref(m.group("b"))
+            if (r2 - r1 + 1) * (c2 - c1 + 1) <= len(spots):
+                inside = ((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1) if (r, c) in spots)
+            else:
+                inside = (rc for rc in spots if r1 <= rc[0] <= r2 and c1 <= rc[1] <= c2)
+            for r, c in inside:
+                if r - r1 < arr.shape[0] and c - c1 < arr.shape[1]:
+                    by_key.setdefault((sheet, spots[(r, c)]), arr[r - r1, c - c1])
         else:
             by_key[(sheet, m.group("a"))] = arr[0, 0]
     values: dict[Cell, Any] = ev.values
@@ -207,3 +227,119 @@ def gaps(cells: list[FormulaCell], info: BookInfo, ev: Evaluation | None) -> lis
         for fn in sorted(set(used) - known - UNSUPPORTED):
             out.append(Finding(c.sheet, c.ref, "UNKNOWN-FUNCTION", f"{fn} is not a function formulas knows (#NAME?)"))
     return out
+
+
+# ------------------------------------------------------------------------------------------- ranges and memory
+def _build_ref(c1: Any, r1: Any, c2: Any, r2: Any, anchor: str = "") -> str:
+    """formulas' ``_build_ref`` with full-height and full-width ends kept when the start names a row or column:
+    formulas 1.3.4 writes ``B1:B1048576`` as ``B1:B`` and ``A5:XFD5`` as ``A5:5``, which it then reads as one cell
+    (``SUM(B1:B1048576)`` gave B1 alone). Runs with formulas.tokens.operand's globals."""
+    (c1, r1), (c2b, r2b) = _build_cel(c1, r1), _build_cel(c2, r2)  # noqa: F821 - operand's globals
+    if r1 and not r2b and r2:
+        r2b = str(int(r2))
+    if c1 and not c2b and c2:
+        c2b = c2
+    v1, v2 = f"{c1}{r1}{anchor}", f"{c2b}{r2b}"
+    if v1 == v2 and c1 and r1:
+        if v1:
+            return v1
+        raise ValueError
+    if anchor:
+        raise ValueError
+    return f"{v1}:{v2}"
+
+
+def _fix_ranges() -> None:
+    """Correct full-height/full-width ranges (see :func:`_build_ref`), and make formulas walk only the cells that
+    exist: it lists a sheet or a range by creating every cell of the rectangle (openpyxl's ``iter_rows``), so two
+    cells at A1 and XFD1048576 made it create 17 billion."""
+    from formulas.excel import ExcelModel
+    from formulas.tokens import operand
+
+    if getattr(operand, "_buildbuy_fixed", False):
+        return
+    operand._build_ref.__code__ = _build_ref.__code__  # also reaches the copy its parser holds
+    original_add_book = ExcelModel.add_book
+
+    def add_book(self: Any, *args: Any, **kwargs: Any) -> Any:
+        book, context = original_add_book(self, *args, **kwargs)
+        for ws in getattr(book, "worksheets", ()):
+            if "iter_rows" not in vars(ws):
+                ws.iter_rows = functools.partial(_existing_rows, ws, type(ws).iter_rows)
+        return book, context
+
+    ExcelModel.add_book = add_book
+    operand._buildbuy_fixed = True
+
+
+def _existing_rows(ws: Any, iter_rows: Any, min_row: int | None = None, max_row: int | None = None,
+                   min_col: int | None = None, max_col: int | None = None, values_only: bool = False) -> Any:
+    """Rows of the cells that exist in a rectangle (a plain ``iter_rows`` when the rectangle is small)."""
+    r1, r2 = min_row or 1, max_row or ws.max_row
+    c1, c2 = min_col or 1, max_col or ws.max_column
+    area = max(0, r2 - r1 + 1) * max(0, c2 - c1 + 1)
+    if values_only or area <= 4 * len(ws._cells) + 4096:
+        return iter_rows(ws, min_row, max_row, min_col, max_col, values_only)
+    found = sorted((r, c) for r, c in ws._cells if r1 <= r <= r2 and c1 <= c <= c2)
+    rows: list[list[Any]] = []
+    last = None
+    for r, c in found:
+        if r != last:
+            rows.append([])
+            last = r
+        rows[-1].append(ws._cells[(r, c)])
+    return iter(rows)
+
+
+#: Most cells the ranges of a book's formulas may span, in total, for this backend: formulas lists every cell of
+#: a range while it compiles (about 700 bytes and 6 microseconds each), whether the cells exist or not. One
+#: full column (1,048,576 cells) fits; a whole sheet would need terabytes.
+MAX_RANGE_CELLS = 1_200_000
+
+_AREA = re.compile(r"(?<![\w.$])(\$?[A-Z]{1,3})?(\$?\d+)?:(\$?[A-Z]{1,3})?(\$?\d+)?(?![\w(])")
+
+
+def range_cells(text: str) -> list[tuple[str, int]]:
+    """Each range of a formula or name (string literals ignored) with the number of cells it spans."""
+    out = []
+    for m in _AREA.finditer(ft.bare(text)):
+        a, r1, b, r2 = (g.replace("$", "") if g else "" for g in m.groups())
+        if not ((a and b) or (r1 and r2)) or (bool(a) != bool(b)) or (bool(r1) != bool(r2)):
+            continue  # not a reference (a time, a label); one-sided forms are not ranges either
+        rows = abs(int(r2) - int(r1)) + 1 if r1 else 1_048_576
+        cols = abs(_col(b) - _col(a)) + 1 if a else 16_384
+        out.append((m.group(0), rows * cols))
+    return out
+
+
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def check_range_sizes(path: Path) -> None:
+    """Refuse, in one line naming the cell and the range, a book whose ranges would take formulas past
+    :data:`MAX_RANGE_CELLS` (memory and time grow with a range's nominal size in formulas)."""
+    from .backend import read_cells
+    from .xlsx import WorkbookFileError
+
+    cells, info = read_cells(path)
+    total = 0
+    names = {n.upper(): text for n, text, _ in info.defined_names}
+    for c in cells:
+        for rng, size in range_cells(c.formula):
+            total += size
+            if total > MAX_RANGE_CELLS:
+                raise WorkbookFileError(
+                    f"{path}: {c.sheet}!{c.ref} reads {rng} ({size:,} cells); the formulas backend lists every "
+                    f"cell of a range, and this book's ranges pass {MAX_RANGE_CELLS:,} cells: use "
+                    f"--engine formualizer, or ranges that end at the data")
+    for name in sorted(names):  # formulas compiles every defined name, used or not
+        for rng, size in range_cells(names[name]):
+            total += size
+            if total > MAX_RANGE_CELLS:
+                raise WorkbookFileError(
+                    f"{path}: the defined name {name} spans {rng} ({size:,} cells); the formulas backend lists "
+                    f"every cell of a range, past {MAX_RANGE_CELLS:,} cells in all: use --engine formualizer")

@@ -7,11 +7,12 @@ circular references.
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 from typing import Any
 
-from buildbuy.udfs.refs import cells_in
+from buildbuy.udfs.refs import split_ref
 
 from . import formula_text as ft
 from .backend import BACKENDS, DEFAULT_BACKEND, Finding, called_functions, read_cells
@@ -22,7 +23,6 @@ LintFinding = Finding
 _REF = re.compile(r"(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z0-9_.]+)!)?(?P<a>\$?[A-Z]{1,3}\$?\d+)"
                   r"(?::(?P<b>\$?[A-Z]{1,3}\$?\d+))?(?![\w(])")
 _NAME_TOKEN = re.compile(r"(?<![\w.!$'])([A-Za-z_][\w.]*)(?![\w(!])")
-MAX_EXPANDED_RANGE = 20_000
 
 
 def lint(path: str | Path, backend: str = DEFAULT_BACKEND) -> list[Finding]:
@@ -34,12 +34,31 @@ def lint(path: str | Path, backend: str = DEFAULT_BACKEND) -> list[Finding]:
     cells, info = read_cells(path)
     findings = common_gaps(cells, backend) + backend_gaps(path, backend, cells, info)
     findings += _circular(cells, info.defined_names)
+    findings += _cannot_evaluate(path, cells, backend)
     order = {(c.sheet, c.ref): i for i, c in enumerate(cells)}
     return sorted(findings, key=lambda f: order.get((f.sheet, f.ref), -1))
 
 
+def _cannot_evaluate(path: str | Path, cells: list[Any], backend: str) -> list[Finding]:
+    """What stops a recalculation outright: a formula the backend cannot parse (syntax, nesting deeper than the
+    parser takes), and, for formulas, ranges too large for it."""
+    from .recalc import _parse_problem, _short_formula
+    from .xlsx import WorkbookFileError
+
+    out = [Finding(c.sheet, c.ref, "CANNOT-PARSE", f"{_short_formula(c.formula)}: {why}")
+           for c in cells if (why := _parse_problem(c.formula, backend))]
+    if backend == "formulas":
+        from .backend_formulas import check_range_sizes
+
+        try:
+            check_range_sizes(Path(path))
+        except WorkbookFileError as exc:
+            out.append(Finding("(book)", "", "RANGE-TOO-LARGE", str(exc).split(": ", 1)[-1]))
+    return out
+
+
 def _circular(cells: list[Any], names: list[tuple[str, str, str | None]]) -> list[Finding]:
-    """Cells on a reference cycle (ranges up to 20,000 cells are expanded; defined names are followed)."""
+    """Cells on a reference cycle (through ranges of any size and defined names)."""
     return [Finding(s, r, "CIRCULAR-REFERENCE", "the cell is on a circular reference")
             for s, r in sorted(_on_cycles(_graph(cells, names)))]
 
@@ -75,37 +94,64 @@ def dependents(cells: list[Any], names: list[tuple[str, str, str | None]],
 
 
 def _graph(cells: list[Any], names: list[tuple[str, str, str | None]]) -> dict[tuple[str, str], list[Any]]:
-    """Formula cell -> the formula cells it reads (directly, through ranges or defined names)."""
+    """Formula cell -> the formula cells it reads (directly, through ranges or defined names).
+
+    A range is matched against the formula cells that exist (per column, by bisection), never listed cell by
+    cell: ``SUM(C1:XFD1048576)`` costs what the sheet holds, not 17 billion cells."""
+    index = _FormulaIndex(cells)
     name_refs: dict[str, list[tuple[str, str]]] = {}
     for n, text, local in names:
         if local is None:
-            name_refs[n.upper()] = _refs(text, "")
+            name_refs[n.upper()] = _refs(text, "", index)
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    formula_at = {(c.sheet, c.ref) for c in cells}
     for c in cells:
         bare = ft.bare(c.formula)
-        deps = _refs(bare, c.sheet)
+        deps = _refs(bare, c.sheet, index)
         for tok in _NAME_TOKEN.findall(bare):
             deps += name_refs.get(tok.upper(), [])
-        graph[(c.sheet, c.ref)] = [d for d in deps if d in formula_at]
+        graph[(c.sheet, c.ref)] = deps
     return graph
 
 
-def _refs(text: str, sheet: str) -> list[tuple[str, str]]:
+class _FormulaIndex:
+    """Where the formula cells are: sheet -> sorted columns, and column -> sorted (row, ref)."""
+
+    def __init__(self, cells: list[Any]) -> None:
+        by_col: dict[str, dict[int, list[tuple[int, str]]]] = {}
+        for c in cells:
+            row, col = split_ref(c.ref)
+            by_col.setdefault(c.sheet, {}).setdefault(col, []).append((row, c.ref))
+        self.cols = {sheet: sorted(cols) for sheet, cols in by_col.items()}
+        self.rows = {sheet: {col: sorted(v) for col, v in cols.items()} for sheet, cols in by_col.items()}
+
+    def within(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[tuple[str, str]]:
+        cols = self.cols.get(sheet)
+        if not cols:
+            return []
+        out = []
+        for col in cols[bisect.bisect_left(cols, c1):bisect.bisect_right(cols, c2)]:
+            rows = self.rows[sheet][col]
+            lo = bisect.bisect_left(rows, (r1, ""))
+            for row, ref in rows[lo:]:
+                if row > r2:
+                    break
+                out.append((sheet, ref))
+        return out
+
+
+def _refs(text: str, sheet: str, index: _FormulaIndex) -> list[tuple[str, str]]:
     out = []
     for m in _REF.finditer(text):
         sh = m.group("sheet")
         sh = sh.strip("'").replace("''", "'") if sh else sheet
         a = m.group("a").replace("$", "")
         b = (m.group("b") or "").replace("$", "")
-        if b:
-            area = f"{a}:{b}"
-            refs = list(cells_in(area))
-            if len(refs) > MAX_EXPANDED_RANGE:
-                continue
-            out.extend((sh, r) for r in refs)
-        else:
-            out.append((sh, a))
+        try:
+            r1, c1 = split_ref(a)
+            r2, c2 = split_ref(b or a)
+        except ValueError:
+            continue
+        out.extend(index.within(sh, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
     return out
 
 

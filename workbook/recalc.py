@@ -22,6 +22,7 @@ from .cached import cached_values
 from .xlsx import (
     Package,
     WorkbookFileError,
+    area_size,
     clear_values,
     set_cells,
     sheet_formula_cells,
@@ -121,6 +122,8 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
         info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names())
         data = _without_array_values(pkg, roots, cells) if backend == "formualizer" else None
         evaluation = _evaluate(src, backend, cells, data)
+        _check_syntax(src, cells, evaluation)
+        _mark_circular(cells, info, evaluation)
         unfaithful = _unfaithful(cells, info, evaluation)
         report = RecalcReport(dst, backend, len(cells), 0, 0.0, fallback=fallback)
         if fallback:
@@ -182,11 +185,59 @@ def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = N
     except MemoryError:
         raise WorkbookFileError(f"{path}: the {backend} backend ran out of memory") from None
     except Exception as exc:  # noqa: BLE001 - any backend failure becomes one clear line
+        bad = _unparsable(cells, backend)
+        if bad is not None:
+            raise WorkbookFileError(f"{path}: {bad}") from None
         text = " ".join(str(exc).split())
         if len(text) > 300:
             text = text[:297] + "..."
         raise WorkbookFileError(f"{path}: the {backend} backend cannot evaluate this workbook "
                                 f"({type(exc).__name__}: {text})") from None
+
+
+def _short_formula(formula: str) -> str:
+    return formula if len(formula) <= 80 else formula[:77] + "..."
+
+
+def _parse_problem(formula: str, backend: str) -> str | None:
+    """Why a backend cannot parse a formula (None when it can). formualizer's parser (fast) screens every
+    formula; for the formulas backend, a formula it rejects is tried again with formulas' own parser."""
+    import formualizer as fz
+
+    try:
+        fz.parse(formula)
+        return None
+    except Exception as exc:  # noqa: BLE001 - ParserError and its kin
+        why = " ".join(str(exc).split())[:160]
+    if backend == "formulas":
+        import formulas
+
+        try:
+            formulas.Parser().ast(formula)
+            return None
+        except Exception as exc:  # noqa: BLE001 - formulas' own parse errors
+            why = f"{type(exc).__name__}: {' '.join(str(exc).split())[:140]}"
+    return why
+
+
+def _unparsable(cells: list[FormulaCell], backend: str, limit: int = 5_000) -> str | None:
+    """The first formula (of the first ``limit``) the backend cannot parse, as a sentence naming the cell."""
+    for c in cells[:limit]:
+        why = _parse_problem(c.formula, backend)
+        if why:
+            return f"{c.sheet}!{c.ref}: the formula {_short_formula(c.formula)} cannot be parsed ({why})"
+    return None
+
+
+def _check_syntax(path: Path, cells: list[FormulaCell], ev: Evaluation) -> None:
+    """A formula the backend could not parse stops the run naming the cell (formualizer would quietly show
+    #VALUE! there). Only cells holding an error are parsed again, so a sound book pays nothing."""
+    for c in cells:
+        if isinstance(ev.values.get((c.sheet, c.ref)), XlError):
+            why = _parse_problem(c.formula, "formualizer")
+            if why:
+                raise WorkbookFileError(f"{path}: {c.sheet}!{c.ref}: the formula {_short_formula(c.formula)} "
+                                        f"cannot be parsed ({why})")
 
 
 def _apply(roots: dict[str, Any], cells: list[Any], ev: Evaluation) -> tuple[dict[str, Any], int, list[str]]:
@@ -227,16 +278,34 @@ def _storable(v: Any) -> Any:
 
 
 def _errors(cells: list[Any], ev: Evaluation, before: dict[Cell, Any]) -> list[CellError]:
+    """Every error value (non-finite numbers count as the ``#NUM!`` they are stored as), with the cell's own
+    message when the value carries one, else the messages of the BVB functions the formula calls."""
     out = []
     for c in cells:
         for ref in c.targets():
             v = ev.values.get((c.sheet, ref))
+            if isinstance(v, float) and not math.isfinite(v):
+                v = XlError("#NUM!", "the result is not a finite number")
             if isinstance(v, XlError):
                 old = before.get((c.sheet, ref))
-                out.append(CellError(c.sheet, ref, v.code, c.formula,
-                                     ev.message_for(c.formula) if called_functions(c.formula) else "",
+                message = v.message or (ev.message_for(c.formula) if called_functions(c.formula) else "")
+                out.append(CellError(c.sheet, ref, v.code, c.formula, message,
                                      preexisting=isinstance(old, XlError) and old.code == v.code))
     return out
+
+
+def _mark_circular(cells: list[FormulaCell], info: BookInfo, ev: Evaluation) -> None:
+    """Cells on a circular reference hold an error with a message, in every backend (formulas would leave them
+    blank, formualizer a bare error): Excel cannot compute them either; it shows 0 and a warning."""
+    from .lint import _graph, _on_cycles
+
+    graph = _graph(cells, info.defined_names)
+    cycle = _on_cycles(graph)
+    for sheet, ref in sorted(cycle):
+        nxt = next((d for d in graph.get((sheet, ref), ()) if d in cycle), None)
+        via = f" (reads {nxt[0]}!{nxt[1]}, which leads back to it)" if nxt and nxt != (sheet, ref) else ""
+        ev.values[(sheet, ref)] = XlError("#VALUE!", f"circular reference{via}: Excel cannot compute it either "
+                                                     f"(it shows 0 and a warning)")
 
 
 def _unfaithful(cells: list[FormulaCell], info: BookInfo, ev: Evaluation) -> dict[Cell, tuple[str, str]]:
@@ -328,8 +397,13 @@ def _single_cell_names(names: list[tuple[str, str, str | None]]) -> dict[str, st
     return out
 
 
+#: Largest range a defined name may span to be listed among the named values (``--json``).
+MAX_NAMED_CELLS = 100_000
+
+
 def named_values(pkg: Package, ev: Evaluation) -> dict[str, Any]:
-    """Values of the workbook-scoped defined names that point at computed cells (scalars or 2-D lists)."""
+    """Values of the workbook-scoped defined names that point at computed cells (scalars or 2-D lists; names
+    over more than :data:`MAX_NAMED_CELLS` cells are left out)."""
     out: dict[str, Any] = {}
     for name, text, local in pkg.defined_names():
         if local is not None:
@@ -340,6 +414,8 @@ def named_values(pkg: Package, ev: Evaluation) -> dict[str, Any]:
         sheet = m.group("sheet")
         if m.group("b"):
             area = f"{m.group('a')}{m.group('r')}:{m.group('b')}{m.group('s')}"
+            if area_size(area) > MAX_NAMED_CELLS:
+                continue  # a whole-sheet name is not listed cell by cell
             refs = list(cells_in(area))
             if not any((sheet, r) in ev.values for r in refs):
                 continue

@@ -311,6 +311,9 @@ def _kind(mode: int) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- cells
+#: Excel's own limit on the length of a formula; a longer one cannot come from Excel, and evaluating it can take
+#: minutes (formulas) or fail (formualizer).
+MAX_FORMULA_CHARS = 8_192
 #: Most cells the legacy array formulas of one sheet may cover: each of them gets a stored value, so memory and
 #: time follow this count, not the count of formulas.
 MAX_ARRAY_CELLS = 2_000_000
@@ -335,6 +338,9 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
         ref = c.get("r", "")
         kind = f.get("t")
         text = f.text or ""
+        if len(text) > MAX_FORMULA_CHARS:
+            raise WorkbookFileError(f"sheet {sheet!r}: the formula at {ref} has {len(text):,} characters, more than "
+                                    f"Excel's limit of {MAX_FORMULA_CHARS:,}")
         if kind == "shared":
             si = f.get("si", "")
             if text:
