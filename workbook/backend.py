@@ -50,6 +50,14 @@ class BookInfo:
     path: Path
     sheet_names: list[str]
     defined_names: list[tuple[str, str, str | None]]  # (name, text, local sheet index or None)
+    roots: dict[str, Any] = field(default_factory=dict, repr=False)  # sheet name -> parsed worksheet XML
+    strings: Any = field(default=None, repr=False)  # () -> the shared strings
+
+    def value_of(self, ev: Evaluation | None) -> Any:
+        """A ``value_of(sheet, ref)`` over the computed values of ``ev`` and the constants of the sheets."""
+        from .gaps import cell_values
+
+        return cell_values(self.roots, self.strings or list, ev.values if ev is not None else None)
 
 
 @dataclass
@@ -62,6 +70,7 @@ class Evaluation:
     messages: dict[str, list[str]] = field(default_factory=dict)  # function name -> distinct messages
     spills: dict[Cell, str] = field(default_factory=dict)  # plain formulas that spilled -> their extent
     unfaithful: dict[Cell, str] = field(default_factory=dict)
+    preset: set[Cell] = field(default_factory=set)  # cells handed to the backend as values (see .direct)
 
     def message_for(self, formula: str) -> str:
         """The engine messages of the BVB functions a formula calls, joined (empty when none failed)."""
@@ -138,28 +147,38 @@ def called_functions(formula: str) -> list[str]:
 
 def read_cells(path: str | Path) -> tuple[list[FormulaCell], BookInfo]:
     """Every formula cell of a book (the one formula reader), and its sheet and defined names."""
+    from .cached import shared_strings
     from .xlsx import Package, sheet_formula_cells
 
     cells: list[FormulaCell] = []
     with Package(path) as pkg:
         sheets = pkg.sheets()
+        roots = {}
         for sheet in sheets:
-            cells.extend(sheet_formula_cells(pkg.xml(sheet.part), sheet.name))
-        info = BookInfo(Path(path), [s.name for s in sheets], pkg.defined_names())
+            roots[sheet.name] = pkg.xml(sheet.part)
+            cells.extend(sheet_formula_cells(roots[sheet.name], sheet.name))
+        strings = shared_strings(pkg)
+        info = BookInfo(Path(path), [s.name for s in sheets], pkg.defined_names(), roots, lambda: strings)
     return cells, info
 
 
 def evaluate(path: str | Path, backend: str = DEFAULT_BACKEND, cells: list[FormulaCell] | None = None,
-             data: bytes | None = None) -> Evaluation:
-    """Compute a workbook with a backend; values of every formula cell and spilled cell."""
+             data: bytes | None = None, preset: dict[Cell, Any] | None = None) -> Evaluation:
+    """Compute a workbook with a backend; values of every formula cell and spilled cell.
+
+    ``preset``: formula cells whose values ``data`` already holds as plain values
+    (:func:`buildbuy.workbook.direct.direct_values`); they are read back, not computed again.
+    """
     impl = get_backend(backend)
     if cells is None:
         cells, _ = read_cells(path)
     book = impl.load(Path(path), data)
     log = CallLog()
     impl.register(book, log)
-    impl.compute(book)
     ev = Evaluation(backend, {}, log.messages)
+    if preset and data is not None:
+        ev.preset = set(preset)
+    impl.compute(book)
     impl.read(book, cells, ev)
     return ev
 

@@ -125,7 +125,7 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
     for fc in cells:
         located: Any
         spilled: set[str] | None = None
-        if fc.array_ref or _MAY_SPILL.search(fc.formula):
+        if fc.array_ref or ((fc.sheet, fc.ref) not in ev.preset and _MAY_SPILL.search(fc.formula)):
             targets = [fc.ref]
             spill = wb.inspect_cell(f"'{fc.sheet}'!{fc.ref}").cell.to_dict().get("spill") or {}
             extent = spill.get("extent") if spill.get("kind") == "Anchor" else None
@@ -205,9 +205,14 @@ _SPILL_REF = re.compile(r"\$?[A-Z]{1,3}\$?\d+#")
 
 def gaps(cells: list[FormulaCell], info: BookInfo, ev: Evaluation | None) -> list[Finding]:
     """The spill operator (``A1#``), and unknown functions or names (``#NAME?`` in a trial evaluation)."""
+    from .gaps import value_gaps
+
     out = []
     table = spelling_table()
+    value_of = info.value_of(ev)
     for c in cells:
+        for why in value_gaps(c, NAME, value_of):
+            out.append(Finding(c.sheet, c.ref, "NOT-FAITHFUL", why))
         bare = ft.bare(c.formula)
         if _SPILL_REF.search(bare):
             out.append(Finding(c.sheet, c.ref, "SPILL-OPERATOR",

@@ -201,9 +201,14 @@ def gaps(cells: list[FormulaCell], info: BookInfo, ev: Evaluation | None) -> lis
     names = info.sheet_names
     local_names = {n.upper(): names[int(i)] if int(i) < len(names) else "?"
                    for n, _, i in info.defined_names if i is not None}
+    from .gaps import value_gaps
+
     known = known_functions()
     out = []
+    value_of = info.value_of(ev)
     for c in cells:
+        for why in value_gaps(c, NAME, value_of):
+            out.append(Finding(c.sheet, c.ref, "NOT-FAITHFUL", why))
         bare = ft.bare(c.formula)
         for lit in _EXP.findall(bare):
             out.append(Finding(c.sheet, c.ref, "EXPONENT-LITERAL",
@@ -230,20 +235,25 @@ def gaps(cells: list[FormulaCell], info: BookInfo, ev: Evaluation | None) -> lis
 
 
 # ------------------------------------------------------------------------------------------- ranges and memory
+def _build_cel(c: Any, r: Any) -> tuple[str, str]:
+    """formulas' ``_build_cel`` without dropping a last column or row: it names the cell XFD1048576 '' (its
+    value was lost). Runs with formulas.tokens.operand's globals."""
+    return c or "", str(r and int(r) or "")
+
+
 def _build_ref(c1: Any, r1: Any, c2: Any, r2: Any, anchor: str = "") -> str:
-    """formulas' ``_build_ref`` with full-height and full-width ends kept when the start names a row or column:
+    """formulas' ``_build_ref`` keeping full-height and full-width ends when the start names a row or column:
     formulas 1.3.4 writes ``B1:B1048576`` as ``B1:B`` and ``A5:XFD5`` as ``A5:5``, which it then reads as one cell
-    (``SUM(B1:B1048576)`` gave B1 alone). Runs with formulas.tokens.operand's globals."""
-    (c1, r1), (c2b, r2b) = _build_cel(c1, r1), _build_cel(c2, r2)  # noqa: F821 - operand's globals
-    if r1 and not r2b and r2:
-        r2b = str(int(r2))
-    if c1 and not c2b and c2:
-        c2b = c2
-    v1, v2 = f"{c1}{r1}{anchor}", f"{c2b}{r2b}"
+    (``SUM(B1:B1048576)`` gave B1 alone). ``B:B`` and ``5:5`` stay as they are. Runs with operand's globals."""
+    c1, r1 = c1 or "", str(r1 and int(r1) or "")
+    c2, r2 = c2 or "", str(r2 and int(r2) or "")
+    if not r1 and r2 == _maxrow():  # noqa: F821 - operand's globals
+        r2 = ""
+    if not c1 and c2 == _maxcol():  # noqa: F821 - operand's globals
+        c2 = ""
+    v1, v2 = f"{c1}{r1}{anchor}", f"{c2}{r2}"
     if v1 == v2 and c1 and r1:
-        if v1:
-            return v1
-        raise ValueError
+        return v1
     if anchor:
         raise ValueError
     return f"{v1}:{v2}"
@@ -259,6 +269,7 @@ def _fix_ranges() -> None:
     if getattr(operand, "_buildbuy_fixed", False):
         return
     operand._build_ref.__code__ = _build_ref.__code__  # also reaches the copy its parser holds
+    operand._build_cel.__code__ = _build_cel.__code__
     original_add_book = ExcelModel.add_book
 
     def add_book(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -6,6 +6,9 @@ faithfully" after one.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from buildbuy.udfs.refs import FormulaCell
 
 from . import formula_text as ft
@@ -54,3 +57,181 @@ def cell_gaps(c: FormulaCell, backend: str) -> list[Finding]:
                    "as 0/FALSE; write the value")
         out.append(Finding(c.sheet, c.ref, "OMITTED-ARGUMENT", why))
     return out
+
+
+# ------------------------------------------------------------------------------------------- value-aware rules
+#: What a rule may know about a value: unknown.
+UNKNOWN = object()
+_BOOL_FUNCS = {"AND", "OR", "NOT", "XOR", "TRUE", "FALSE", "EXACT", "ISBLANK", "ISERROR", "ISERR", "ISNA",
+               "ISNUMBER", "ISTEXT", "ISLOGICAL", "ISNONTEXT", "ISREF", "ISEVEN", "ISODD", "ISFORMULA"}
+_CELL_ARG = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
+_AREA_ARG = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(?P<a>\$?[A-Z]{1,3}\$?\d+):"
+                       r"(?P<b>\$?[A-Z]{1,3}\$?\d+)$")
+
+
+def arg_value(text: str, sheet: str, value_of: Any) -> Any:
+    """What an argument's text is known to evaluate to: a literal, or a referenced cell's value (``value_of``:
+    (sheet, ref) -> value or UNKNOWN); ``True`` for an expression that can only be a boolean (a comparison, a
+    logical function); UNKNOWN otherwise. ``text`` has its string literals intact."""
+    t = text.strip()
+    if not t:
+        return UNKNOWN
+    up = t.upper()
+    if up in ("TRUE", "FALSE", "TRUE()", "FALSE()"):
+        return up.startswith("TRUE")
+    if t.startswith('"') and t.endswith('"') and len(t) >= 2 and '"' not in t[1:-1].replace('""', ""):
+        return t[1:-1].replace('""', '"')
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    m = _CELL_ARG.match(t)
+    if m and value_of is not None:
+        sh = m.group("sheet")
+        sh = sh[1:-1].replace("''", "'") if sh and sh.startswith("'") else (sh or sheet)
+        return value_of(sh, f"{m.group('col')}{m.group('row')}")
+    b = ft.bare(t)
+    if re.search(r"[<>]|(?<![<>])=", b):
+        return True  # a comparison: a boolean (its value does not matter to the rules)
+    calls = ft.calls(b)
+    if calls and b.upper().startswith(calls[0][0]) and calls[0][0] in _BOOL_FUNCS:
+        return True
+    return UNKNOWN
+
+
+def area_values(text: str, sheet: str, value_of: Any, limit: int = 10_000) -> list[Any] | None:
+    """Values of a rectangular range argument, row by row (None when not a plain range or too big)."""
+    m = _AREA_ARG.match(text.strip())
+    if not m or value_of is None:
+        return None
+    from buildbuy.udfs.refs import cells_in
+
+    sh = m.group("sheet")
+    sh = sh[1:-1].replace("''", "'") if sh and sh.startswith("'") else (sh or sheet)
+    refs = cells_in(f"{m.group('a')}:{m.group('b')}")
+    if len(refs) > limit:
+        return None
+    return [value_of(sh, r) for r in refs]
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
+    """Reasons a cell is not evaluated as Excel would, from its calls and what its arguments hold."""
+    low = c.formula.upper()
+    if not any(k in low for k in ("LEFT", "RIGHT", "EDATE", "EOMONTH", "YEARFRAC", "TEXT", "LOOKUP", "SUBTOTAL",
+                                  "IPMT", "PPMT")):
+        return []
+    out = []
+    for name, args in _calls_with_text(c.formula):
+        if backend == "formualizer":
+            if name in ("LEFT", "RIGHT") and args and _is_bool(arg_value(args[0], c.sheet, value_of)):
+                out.append(f"{name} of a boolean: formualizer gives lower-case text (Excel: LEFT(TRUE,2) = \"TR\")")
+            if name in ("EDATE", "EOMONTH", "YEARFRAC") and any(
+                    _is_bool(arg_value(a, c.sheet, value_of)) for a in args):
+                out.append(f"{name} of a boolean: Excel gives #VALUE!, formualizer a date")
+            if name == "TEXT" and len(args) == 2:
+                fmt = arg_value(args[1], c.sheet, value_of)
+                if isinstance(fmt, str) and (re.search(r"\[[<>=]", fmt) or re.search(r"[eE][+-]", ft.bare(fmt))):
+                    out.append("TEXT with a conditional or scientific format section: formualizer does not apply it")
+            if name == "LOOKUP":
+                out += _lookup_gaps(args, c.sheet, value_of)
+            if name == "SUBTOTAL" and any(re.search(r"[A-Za-z_][\w.]*\[", ft.bare(a)) for a in args[1:]):
+                out.append("SUBTOTAL over a table column: formualizer counts values Excel leaves out")
+            if name in ("IPMT", "PPMT") and len(args) >= 6 and \
+                    arg_value(args[5], c.sheet, value_of) not in (0.0, False, None):
+                out.append(f"{name} with payments at the start of a period (type 1): formualizer's figure differs")
+        else:
+            if name == "YEARFRAC" and (arg_value(args[2], c.sheet, value_of) if len(args) >= 3 else 0.0) \
+                    not in (2.0, 3.0, 4.0):
+                out.append("YEARFRAC with basis 0 or 1: formulas counts days differently from Excel")
+            if name == "TEXT" and len(args) == 2:
+                fmt = arg_value(args[1], c.sheet, value_of)
+                if not isinstance(fmt, str) or ";" in ft.bare(fmt):
+                    out.append("TEXT with format sections: formulas mishandles the negative and zero sections")
+                elif re.search(r"[0#]", fmt):
+                    num = arg_value(args[0], c.sheet, value_of)
+                    decimals = len(fmt.split(".", 1)[1]) if "." in fmt else 0
+                    if not isinstance(num, float) or (abs(num) * 10 ** decimals) % 1 == 0.5:
+                        out.append("TEXT of a number: formulas rounds halves to even (Excel: away from zero)")
+    return list(dict.fromkeys(out))
+
+
+def _lookup_gaps(args: list[str], sheet: str, value_of: Any) -> list[str]:
+    if len(args) == 2:
+        return ["LOOKUP in array form: formualizer does not follow Excel's rules for it"]
+    if len(args) != 3:
+        return []
+    vec, res = area_values(args[1], sheet, value_of), area_values(args[2], sheet, value_of)
+    if vec is None or res is None:
+        return ["LOOKUP over a vector whose contents are not known before evaluation (blanks change the result)"]
+    if len(vec) != len(res):
+        return ["LOOKUP with vectors of different lengths: Excel's result differs from formualizer's"]
+    if any(v is None or v == "" or v is UNKNOWN for v in vec):
+        return ["LOOKUP with blank cells in the lookup vector: formualizer does not skip them as Excel does"]
+    return []
+
+
+def _calls_with_text(formula: str) -> list[tuple[str, list[str]]]:
+    """Like :func:`formula_text.calls`, but the argument texts keep their string literals."""
+    masked = _mask_strings(formula)
+    out = []
+    for m in ft.FUNC.finditer(masked):
+        out.append((ft.canonical(m.group(1)), [formula[a:b].strip() for a, b in _arg_spans(masked, m.end())]))
+    return out
+
+
+def _arg_spans(masked: str, start: int) -> list[tuple[int, int]]:
+    """(start, end) of each top-level argument of the call whose "(" ends just before ``start``."""
+    depth, i, spans, begin = 1, start, [], start
+    while i < len(masked) and depth:
+        ch = masked[i]
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif ch == "," and depth == 1:
+            spans.append((begin, i))
+            begin = i + 1
+        i += 1
+    spans.append((begin, i))
+    return spans
+
+
+def _mask_strings(formula: str) -> str:
+    """The formula with every character inside a string literal replaced by a space (same length)."""
+    return ft.STRINGS.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', formula)
+
+
+def cell_values(roots: dict[str, Any], strings: Any, computed: dict[Any, Any] | None) -> Any:
+    """A ``value_of(sheet, ref)`` for the rules: a computed value, a constant of the sheet XML, None for a blank
+    cell, UNKNOWN for a formula not computed. ``roots``: sheet name -> parsed worksheet; ``strings``: a callable
+    returning the shared strings."""
+    from .cached import MISSING, cell_value
+    from .xlsx import NS_MAIN
+
+    tag_c, tag_f = f"{{{NS_MAIN}}}c", f"{{{NS_MAIN}}}f"
+    index: dict[str, dict[str, Any]] = {}
+    shared: list[list[str]] = []
+
+    def value_of(sheet: str, ref: str) -> Any:
+        if computed is not None and (sheet, ref) in computed:
+            return computed[(sheet, ref)]
+        if sheet not in index:
+            root = roots.get(sheet)
+            index[sheet] = {} if root is None else {c.get("r"): c for c in root.iter(tag_c)}
+        c = index[sheet].get(ref)
+        if c is None:
+            return None if sheet in roots else UNKNOWN
+        if c.find(tag_f) is not None:
+            return UNKNOWN
+        if c.get("t") == "s" and not shared:
+            shared.append(strings())
+        v = cell_value(c, shared[0] if shared else [])
+        return None if v is MISSING else v
+
+    return value_of

@@ -119,9 +119,11 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
     with Package(src) as pkg:
         roots, cells = read_formulas(pkg)
         before = cached_values(pkg, cells, roots)
-        info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names())
-        data = _without_array_values(pkg, roots, cells) if backend == "formualizer" else None
-        evaluation = _evaluate(src, backend, cells, data)
+        info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names(),
+                        {sheet: root for sheet, root in roots.values()}, _strings_of(pkg))
+        preset = _direct(pkg, roots, cells, info) if backend == "formualizer" else None
+        data = _engine_copy(pkg, roots, cells, preset) if backend == "formualizer" else None
+        evaluation = _evaluate(src, backend, cells, data, preset)
         _check_syntax(src, cells, evaluation)
         _mark_circular(cells, info, evaluation)
         unfaithful = _unfaithful(cells, info, evaluation)
@@ -153,8 +155,11 @@ def read_formulas(pkg: Package) -> tuple[dict[str, Any], list[Any]]:
     return roots, cells
 
 
-def _without_array_values(pkg: Package, roots: dict[str, Any], cells: list[Any]) -> bytes | None:
-    """The package with the cached values inside legacy array ranges removed (None when it has none)."""
+def _engine_copy(pkg: Package, roots: dict[str, Any], cells: list[Any], preset: dict[Cell, Any] | None
+                 ) -> bytes | None:
+    """The package the backend loads (None: the file as it is): cached values inside legacy array ranges
+    removed (formualizer evaluates such an array as a spill, which a leftover value would block), and the cells
+    of ``preset`` turned into plain values, so the backend computes only what is left."""
     import copy
     import io
 
@@ -162,24 +167,52 @@ def _without_array_values(pkg: Package, roots: dict[str, Any], cells: list[Any])
     for c in cells:
         if c.array_ref and ":" in c.array_ref:
             bodies.setdefault(c.sheet, []).extend(list(cells_in(c.array_ref))[1:])
-    if not bodies:
+    values: dict[str, dict[str, Any]] = {}
+    for (sheet, ref), v in (preset or {}).items():
+        values.setdefault(sheet, {})[ref] = v
+    if not bodies and not values:
         return None
     replaced = {}
     for part, (sheet, root) in roots.items():
-        if sheet in bodies:
+        if sheet in bodies or sheet in values:
             clean = copy.deepcopy(root)
-            clear_values(clean, set(bodies[sheet]))
+            if sheet in bodies:
+                clear_values(clean, set(bodies[sheet]))
+            if sheet in values:
+                set_cells(clean, values[sheet], as_input=True)
             replaced[part] = to_bytes(clean)
     buf = io.BytesIO()
     write_package(pkg, buf, replaced)
     return buf.getvalue()
 
 
-def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = None) -> Evaluation:
+def _strings_of(pkg: Package) -> Any:
+    """A callable returning the package's shared strings, read once on first use."""
+    from .cached import shared_strings
+
+    memo: list[list[str]] = []
+
+    def strings() -> list[str]:
+        if not memo:
+            memo.append(shared_strings(pkg))
+        return memo[0]
+
+    return strings
+
+
+def _direct(pkg: Package, roots: dict[str, Any], cells: list[FormulaCell], info: BookInfo) -> dict[Cell, Any]:
+    """The BVB cells the engine answers directly (see :mod:`.direct`); none when the book has no BVB call."""
+    from .direct import direct_values
+
+    return direct_values(cells, roots, info.strings, info.defined_names)
+
+
+def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = None,
+              preset: dict[Cell, Any] | None = None) -> Evaluation:
     from .backend import evaluate
 
     try:
-        return evaluate(path, backend, cells, data)
+        return evaluate(path, backend, cells, data, preset)
     except WorkbookFileError:
         raise
     except MemoryError:
