@@ -449,3 +449,174 @@ def test_array_formula_over_the_whole_sheet_is_refused_in_bounded_memory(tmp_pat
     before = (tmp_path / "huge.xlsx").read_bytes()
     one_line_error(run("recalc", tmp_path / "huge.xlsx"), "recalc", "A1:XFD1048576")
     assert (tmp_path / "huge.xlsx").read_bytes() == before
+
+
+# ------------------------------------------------------------------------------------------- bounded on any book
+BOTH = ("formualizer", "formulas")
+
+
+def _book_with(tmp_path: Path, name: str, cells: dict[str, object], names: dict[str, str] | None = None) -> Path:
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for ref, value in cells.items():
+        ws[ref] = value
+    for n, text in (names or {}).items():
+        wb.defined_names[n] = DefinedName(n, attr_text=text)
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+def _values(path: Path, *refs: str) -> list[object]:
+    ws = load_workbook(path, data_only=True)["S"]
+    return [ws[r].value for r in refs]
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_formulas_at_opposite_corners(tmp_path, engine):
+    # A 1 KB file: the two cells must not be read as one 17-billion-cell rectangle.
+    path = _book_with(tmp_path, "corners.xlsx", {"A1": "=1+1", "XFD1048576": "=2+2"})
+    res = run("recalc", path, "--engine", engine)
+    assert res.returncode == 0, res.stderr
+    assert _values(path, "A1", "XFD1048576") == [2, 4]
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_full_height_and_full_width_ranges(tmp_path, engine):
+    # B1:B1048576 holds 2, 3, 7 and 5 -> 17 (LibreOffice and formualizer agree); row 5 holds 4, 5, 6 -> 15.
+    cells = {"B1": 2, "B2": 3, "B3": 7, "A5": 4, "B5": 5, "E5": 6,
+             "C1": "=SUM(B1:B1048576)", "D1": "=SUM(A5:XFD5)", "C2": "=SUM(B1:B100)"}
+    path = _book_with(tmp_path, "full.xlsx", cells)
+    res = run("recalc", path, "--engine", engine, "--check")
+    assert res.returncode == 0, res.stderr
+    assert _values(path, "C1", "D1", "C2") == [17, 15, 17]
+
+
+def test_formulas_refuses_ranges_it_would_list_cell_by_cell(tmp_path):
+    path = _book_with(tmp_path, "sheetwide.xlsx", {"C3": 5, "A1": "=SUM(C1:XFD1048576)"})
+    before = path.read_bytes()
+    one_line_error(run("recalc", path, "--engine", "formulas"), "recalc", "S!A1", "C1:XFD1048576",
+                   "--engine formualizer")
+    assert path.read_bytes() == before
+    res = run("recalc", path)  # formualizer: bounded, and right
+    assert res.returncode == 0, res.stderr
+    assert _values(path, "A1") == [5]
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_whole_sheet_defined_name(tmp_path, engine):
+    path = _book_with(tmp_path, "name.xlsx", {"A1": "=1", "B2": "=A1+1"}, {"everything": "S!$A$1:$XFD$1048576"})
+    res = run("recalc", path, "--engine", engine, "--json")
+    if engine == "formulas":  # formulas compiles every name cell by cell: refused in one line
+        one_line_error(res, "recalc", "EVERYTHING", "--engine formualizer")
+    else:
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout)["ok"] is True
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_lint_on_a_sheet_wide_range_is_bounded(tmp_path, engine):
+    path = _book_with(tmp_path, "lint.xlsx", {"C3": 5, "A1": "=SUM(C1:XFD1048576)", "B1": "=A1"})
+    res = run("lint", path, "--engine", engine)
+    expected = 1 if engine == "formulas" else 0  # formulas: the range is too large for it, said so
+    assert res.returncode == expected, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert f"{expected} finding(s)" in res.stdout
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_circular_references_are_reported(tmp_path, engine):
+    path = _book_with(tmp_path, "circ.xlsx", {"A1": "=B1+1", "B1": "=A1+1", "C1": "=5"})
+    res = run("recalc", path, "--engine", engine, "--check")
+    assert res.returncode == 1, res.stderr
+    assert "circular reference" in res.stderr and "S!A1" in res.stderr and "S!B1" in res.stderr
+    assert _values(path, "A1", "B1", "C1") == ["#VALUE!", "#VALUE!", 5]
+    lint = run("lint", path, "--engine", engine)
+    assert lint.returncode == 1 and lint.stdout.count("CIRCULAR-REFERENCE") == 2
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_unparsable_formula_names_the_cell(tmp_path, engine):
+    path = _book_with(tmp_path, "parse.xlsx", {"A1": "=1+1", "B7": "=SUM(1,"})
+    before = path.read_bytes()
+    one_line_error(run("recalc", path, "--engine", engine), "recalc", "S!B7", "=SUM(1,", "cannot be parsed")
+    assert path.read_bytes() == before
+    lint = run("lint", path, "--engine", engine)
+    assert lint.returncode == 1 and "S!B7: CANNOT-PARSE" in lint.stdout
+
+
+def test_formula_longer_than_excel_allows(tmp_path):
+    path = _book_with(tmp_path, "long.xlsx", {"A1": "=" + "+".join(["1"] * 5000)})
+    for engine in BOTH:
+        one_line_error(run("recalc", path, "--engine", engine), "recalc", "A1", "8,192")
+
+
+def test_100k_new_cells_are_written_in_order():
+    # Cells that do not exist yet are merged into their rows in one pass (the writer was quadratic: 10,000
+    # array cells took 17 s). The time is measured by benchmarks/bench_limits.py; here: complete and in order.
+    from lxml import etree
+
+    from buildbuy.workbook.xlsx import NS_MAIN, M, set_cells
+
+    n = 100_000
+    root = etree.fromstring(f'<worksheet xmlns="{NS_MAIN}"><sheetData><row r="7"><c r="A7"><v>1</v></c>'
+                            f'<c r="C7"><v>1</v></c><extLst/></row></sheetData></worksheet>'.encode())
+    set_cells(root, {f"B{i}": float(i) for i in range(n, 0, -1)})
+    rows = list(root.find(f"{M}sheetData"))
+    assert [int(r.get("r")) for r in rows] == list(range(1, n + 1))
+    assert [c.get("r") or etree.QName(c).localname for c in rows[6]] == ["A7", "B7", "C7", "extLst"]
+    assert rows[54320][0].findtext(f"{M}v") == "54321"
+
+
+def test_legacy_array_formula_into_a_sheet_without_rows(tmp_path):
+    n = 1_000
+    wb = Workbook()
+    data = wb.active
+    data.title = "Data"
+    for i in range(1, n + 1):
+        data.cell(i, 1, i)
+    wb.create_sheet("S")["B1"] = ArrayFormula(f"B1:B{n}", f"=Data!A1:A{n}*2")  # sheet S has no row yet
+    path = tmp_path / "arr.xlsx"
+    wb.save(path)
+    for engine in BOTH:
+        res = run("recalc", path, "--engine", engine, "--check")
+        assert res.returncode == 0, res.stderr
+        assert _values(path, "B1", "B543", f"B{n}") == [2, 1086, 2 * n]
+
+
+# ------------------------------------------------------------------------------------------- Excel functions
+def test_assumption_cache_tells_true_from_one():
+    from buildbuy.udfs.registry import clear_caches, invoke
+
+    clear_caches()
+    first = invoke("BVB_TCO", "API", [["gpu_utilization", 1]])
+    second = invoke("BVB_TCO", "API", [["gpu_utilization", True]])
+    assert isinstance(first, float)
+    assert getattr(second, "code", None) == "#VALUE!" and "gpu_utilization" in second.message
+    clear_caches()
+    assert getattr(invoke("BVB_TCO", "API", [["gpu_utilization", True]]), "code", None) == "#VALUE!"
+    assert invoke("BVB_TCO", "API", [["gpu_utilization", 1]]) == first
+
+
+@pytest.mark.parametrize("key, value", [("daily_active_users", 2000), ("requests_per_user_per_day", 100),
+                                        ("requests_per_day", 100_000)])
+def test_sensitivity_honours_the_volume_keys_whatever_the_range_gives(key, value):
+    from buildbuy.udfs.registry import invoke
+
+    # Doubling the volume doubles the API's annual cost: 100,000 req/day x (400 x $10 + 100 x $30)/1M x 365
+    # with the default token counts and prices is what requests_per_day=100,000 gives directly.
+    direct = invoke("BVB_ANNUAL_COST", "API", [["requests_per_day", 100_000]])
+    for base in ([["requests_per_day", 50_000]], [["daily_active_users", 1000], ["requests_per_user_per_day", 50]]):
+        assert invoke("BVB_SENSITIVITY", "API", base, key, value) == pytest.approx(direct)
+        assert invoke("BVB_SENSITIVITY", "API", base, key, value) != invoke("BVB_ANNUAL_COST", "API", base)
+
+
+def test_break_even_of_an_option_against_itself_is_an_error():
+    from buildbuy.udfs.registry import invoke
+
+    for fn in ("BVB_BREAKEVEN_VOLUME", "BVB_BREAKEVEN_MONTH"):
+        res = invoke(fn, [["daily_active_users", 1000]], "API", "api")
+        assert getattr(res, "code", None) == "#VALUE!" and "option_b" in res.message

@@ -105,12 +105,16 @@ def _graph(cells: list[Any], names: list[tuple[str, str, str | None]]) -> dict[t
             name_refs[n.upper()] = _refs(text, "", index)
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for c in cells:
-        bare = ft.bare(c.formula)
+        bare = _POSITION_ONLY.sub("0", ft.bare(c.formula))
         deps = _refs(bare, c.sheet, index)
         for tok in _NAME_TOKEN.findall(bare):
             deps += name_refs.get(tok.upper(), [])
         graph[(c.sheet, c.ref)] = deps
     return graph
+
+
+#: Calls that read where their argument is, not its value: ROW(B1:B9) in B1 is not a circular reference.
+_POSITION_ONLY = re.compile(r"(?<![\w.])(?:_xlfn\.)?(?:ROW|COLUMN|ROWS|COLUMNS)\s*\([^()]*\)", re.IGNORECASE)
 
 
 class _FormulaIndex:
