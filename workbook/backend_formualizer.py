@@ -213,11 +213,15 @@ def gaps(cells: list[FormulaCell], info: BookInfo, ev: Evaluation | None) -> lis
     for c in cells:
         for why in value_gaps(c, NAME, value_of):
             out.append(Finding(c.sheet, c.ref, "NOT-FAITHFUL", why))
+        v = ev.values.get((c.sheet, c.ref)) if ev is not None else None
+        unknown = type(v) is XlError and v.code == "#NAME?"
+        if "#" not in c.formula and not unknown:
+            continue
         bare = ft.bare(c.formula)
-        if _SPILL_REF.search(bare):
+        if "#" in bare and _SPILL_REF.search(bare):
             out.append(Finding(c.sheet, c.ref, "SPILL-OPERATOR",
                                "the spill operator (A1#) is not evaluated faithfully by formualizer"))
-        if ev is not None and ev.values.get((c.sheet, c.ref)) == XlError("#NAME?"):
+        if unknown:
             names = [f for f in ft.functions(bare) if f not in table]
             out.append(Finding(c.sheet, c.ref, "UNKNOWN-FUNCTION",
                                f"#NAME? in formualizer (unknown function or name: {', '.join(names) or '?'})"))

@@ -167,8 +167,8 @@ def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], s
             assumptions_of[id(args[1])] = args[1]
             timeline.setdefault((args[0], id(args[1])), []).append((cell, args[2], args[3]))
             continue
-        try:
-            key = (name, _hashable(args))
+        try:  # the same range argument is the same list object here (see _Book.name_value): keyed by identity
+            key = (name, tuple(("id", id(a)) if isinstance(a, list) else (type(a), a) for a in args))
         except TypeError:
             key = None
         if key is not None and key in memo:
@@ -224,11 +224,6 @@ def _timeline(option: str, assumptions: Any, members: list[tuple[Cell, str, floa
                     out[cell] = v
 
 
-def _hashable(args: list[Any]) -> tuple:
-    return tuple(tuple(tuple((type(c), c) for c in r) for r in a) if isinstance(a, list) else (type(a), a)
-                 for a in args)
-
-
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|(?P<fn>(?:ROW|COLUMN)\s*\()"
                     r"|(?P<ref>(?:'(?:[^']|'')+'!|[A-Za-z_][\w.]*!)?\$?[A-Z]{1,3}\$?\d+(?![\w(]))"
                     r"|(?P<name>[A-Za-z_][\w.]*(?![\w(!]))|(?P<op>[-+*/^()]))", re.I)
@@ -272,8 +267,8 @@ def _fold(formula: str, sheet: str, ref: str, book: _Book) -> Any:
             raise ValueError
         kind, tok = tokens[i]
         i += 1
-        if kind == "op" and tok in "+-":
-            v = power()
+        if kind == "op" and tok in "+-":  # Excel: negation binds tighter than ^ (-3^2 = 9)
+            v = atom()
             return v if tok == "+" else -v
         if kind == "op" and tok == "(":
             v = expr()
