@@ -620,3 +620,15 @@ def test_break_even_of_an_option_against_itself_is_an_error():
     for fn in ("BVB_BREAKEVEN_VOLUME", "BVB_BREAKEVEN_MONTH"):
         res = invoke(fn, [["daily_active_users", 1000]], "API", "api")
         assert getattr(res, "code", None) == "#VALUE!" and "option_b" in res.message
+
+
+def test_fill_recalc_time_limit_per_workbook(tmp_path, monkeypatch, capsys):
+    import buildbuy.workbook.recalc as rc
+    from buildbuy.workbook.cli import main
+
+    monkeypatch.setattr(rc, "recalc", lambda *a, **k: time.sleep(5))
+    scen = _scenario_file(tmp_path, 'name = "slow"\n')
+    out = tmp_path / "slow.xlsx"
+    assert main(["fill", str(scen), "-o", str(out), "--recalc", "--timeout", "0.5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "scenario 'slow': stopped after 0.5 s (--timeout)" in err[0]

@@ -195,7 +195,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     scenarios = load_scenarios(args.scenario)
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
-                        progress=sys.stderr.isatty())
+                        progress=sys.stderr.isatty(), timeout=args.timeout)
     bad = 0
     for r in results:
         if r.recalc is None:
@@ -342,6 +342,8 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
     fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
+    fill.add_argument("--timeout", type=float, default=600,
+                      help="with --recalc: give up on a workbook after this many seconds (default 600)")
     fill.set_defaults(func=cmd_fill)
 
     rec = sub.add_parser("recalc", help="compute every formula headless and store the values in the file")

@@ -189,23 +189,33 @@ def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = T
     return planned
 
 
-def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, str, Any]:
-    raw, name, dst, template, backend = job
+def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
+    raw, name, dst, template, backend, timeout = job
     a = scenarios_from_data(raw, default_name=name)[0]
     fill(a, dst, template)
     report = None
     if backend:
+        from buildbuy.engine import BuildBuyError
+
+        from .cli import _time_limit
         from .recalc import recalc
 
-        rep = recalc(dst, dst, backend=backend)
+        try:
+            with _time_limit(timeout or 0):
+                rep = recalc(dst, dst, backend=backend)
+        except BuildBuyError as exc:
+            raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
+                                    f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
 
 
 def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | Path = TEMPLATE_PATH,
-              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True
-              ) -> list[FillResult]:
-    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
+              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True,
+              timeout: float | None = None) -> list[FillResult]:
+    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar.
+
+    ``timeout``: seconds one workbook's recalculation may take (Unix; None or 0 for no limit)."""
     out = Path(out)
     planned = plan(scenarios, out, template)
     many = len(scenarios) > 1 or not out.suffix
@@ -214,7 +224,7 @@ def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | 
     for a, dst in planned:
         raw = {k: a[k] for k in a.given}
         raw["name"] = a.name
-        jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend))
+        jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend, timeout))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []
     bar = _bar(len(jobs), progress)
