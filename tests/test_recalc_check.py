@@ -155,3 +155,17 @@ def test_fallback_takes_libreoffice_values_for_flagged_cells_without_bvb(tmp_pat
     assert (v["B1"].value, v["B2"].value) == (7, 8)
     assert main(["recalc", str(path), "-o", str(tmp_path / "o2.xlsx"), "--fallback", "libreoffice"]) == 0
     assert "2 cell(s) taken from libreoffice" in capsys.readouterr().out
+
+
+def test_a_failing_cell_in_formulas_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    wb = Workbook()
+    wb.active["A1"] = "XYZZY"
+    wb.active["B1"] = "=ISEVEN(A1)"   # formulas' ISEVEN raises on text; schedula logs the traceback
+    path = tmp_path / "iseven.xlsx"
+    wb.save(path)
+    proc = subprocess.run([sys.executable, "-m", "buildbuy.workbook.cli", "recalc", str(path), "-o",
+                           str(tmp_path / "out.xlsx"), "--engine", "formulas"], capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr

@@ -38,7 +38,8 @@ def load(path: Path, data: bytes | None = None) -> Any:
     _register_table()  # formulas binds function names while it compiles the book
     check_range_sizes(path)
     _LOG[0] = CallLog()  # it also computes constant formulas then: their failures are kept for register()
-    return formulas.ExcelModel().loads(str(path)).finish()
+    with _quiet():
+        return formulas.ExcelModel().loads(str(path)).finish()
 
 
 def register(book: Any, log: CallLog) -> None:
@@ -52,7 +53,26 @@ def register(book: Any, log: CallLog) -> None:
 
 def compute(book: Any) -> None:
     """Evaluate every formula; the solution is kept on the book."""
-    book._buildbuy_solution = book.calculate()
+    with _quiet():
+        book._buildbuy_solution = book.calculate()
+
+
+class _quiet:
+    """Silence schedula's and formulas' loggers: a cell whose function fails is an error value in the result,
+    but they also log the exception with its traceback on stderr, which a command must never show."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self._saved = []
+        for name in ("schedula", "formulas"):
+            logger = logging.getLogger(name)
+            self._saved.append((logger, logger.level))
+            logger.setLevel(logging.CRITICAL + 1)
+
+    def __exit__(self, *exc: Any) -> None:
+        for logger, level in self._saved:
+            logger.setLevel(level)
 
 
 def _in(v: Any) -> Any:
