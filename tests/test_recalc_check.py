@@ -169,3 +169,15 @@ def test_a_failing_cell_in_formulas_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "buildbuy.workbook.cli", "recalc", str(path), "-o",
                            str(tmp_path / "out.xlsx"), "--engine", "formulas"], capture_output=True, text=True)
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
+
+
+def test_each_cell_carries_its_own_engine_message(tmp_path, capsys):
+    wb = Workbook()
+    wb.active["A1"] = "=BVB_API_COST(-5,400,100,10,10)"
+    wb.active["A2"] = "=BVB_API_COST(5,-400,100,10,10)"
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    report = recalc(path, tmp_path / "out.xlsx")
+    assert {e.ref: e.message for e in report.introduced} == {
+        "A1": "requests_per_day must be a number >= 0, got -5",
+        "A2": "input_tokens_per_request must be a number >= 0, got -400"}

@@ -136,8 +136,10 @@ def _arg(text: str, sheet: str, book: _Book) -> Any:
 
 
 def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], strings: Any,
-                  names: list[tuple[str, str, str | None]], log: CallLog | None = None) -> dict[Cell, Any]:
-    """Values of the BVB cells that need no backend (see the module's docstring); error results left out.
+                  names: list[tuple[str, str, str | None]], log: CallLog | None = None,
+                  errors: dict[Cell, XlError] | None = None) -> dict[Cell, Any]:
+    """Values of the BVB cells that need no backend (see the module's docstring); error results are left out
+    (the backend computes them too) and, when ``errors`` is given, kept there with the engine's message.
 
     ``roots``: part -> (sheet name, parsed worksheet); ``strings``: a callable returning the shared strings.
     """
@@ -177,7 +179,10 @@ def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], s
             result = log.call(name, args)
             if key is not None:
                 memo[key] = result
-        if not isinstance(result, (XlError, list)):
+        if isinstance(result, XlError):
+            if errors is not None:
+                errors[cell] = result
+        elif not isinstance(result, list):
             out[cell] = result
     for (option, aid), members in timeline.items():
         _timeline(option, assumptions_of[aid], members, out, log)

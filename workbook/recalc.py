@@ -121,9 +121,14 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
         before = cached_values(pkg, cells, roots)
         info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names(),
                         {sheet: root for sheet, root in roots.values()}, _strings_of(pkg))
-        preset = _direct(pkg, roots, cells, info) if backend == "formualizer" else None
+        direct_errors: dict[Cell, XlError] = {}
+        preset = _direct(pkg, roots, cells, info, direct_errors) if backend == "formualizer" else None
         data = _engine_copy(pkg, roots, cells, preset) if backend == "formualizer" else None
         evaluation = _evaluate(src, backend, cells, data, preset)
+        for cell, err in direct_errors.items():  # the backend's copy of the error lost the engine's message
+            got = evaluation.values.get(cell)
+            if isinstance(got, XlError) and got.code == err.code and not got.message:
+                evaluation.values[cell] = err
         _check_syntax(src, cells, evaluation)
         _mark_circular(cells, info, evaluation)
         unfaithful = _unfaithful(cells, info, evaluation)
@@ -200,11 +205,13 @@ def _strings_of(pkg: Package) -> Any:
     return strings
 
 
-def _direct(pkg: Package, roots: dict[str, Any], cells: list[FormulaCell], info: BookInfo) -> dict[Cell, Any]:
-    """The BVB cells the engine answers directly (see :mod:`.direct`); none when the book has no BVB call."""
+def _direct(pkg: Package, roots: dict[str, Any], cells: list[FormulaCell], info: BookInfo,
+            errors: dict[Cell, XlError]) -> dict[Cell, Any]:
+    """The BVB cells the engine answers directly (see :mod:`.direct`); their errors, with the engine's message
+    per cell, go to ``errors``."""
     from .direct import direct_values
 
-    return direct_values(cells, roots, info.strings, info.defined_names)
+    return direct_values(cells, roots, info.strings, info.defined_names, errors=errors)
 
 
 def _evaluate(path: Path, backend: str, cells: list[Any], data: bytes | None = None,
