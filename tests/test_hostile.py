@@ -161,6 +161,14 @@ def test_missing_workbook_part(book, tmp_path):
     one_line_error(run("recalc", bad), "recalc", "no xl/workbook.xml")
 
 
+@pytest.mark.parametrize("part, needle", [("xl/_rels/workbook.xml.rels", "no xl/_rels/workbook.xml.rels"),
+                                          ("xl/worksheets/sheet1.xml", "sheet 'Data' points at")])
+def test_missing_relationships_or_sheets_are_named(book, tmp_path, part, needle):
+    bad = rezip(book, tmp_path / "damaged.xlsx", drop=(part,))
+    for command in ("recalc", "lint"):
+        one_line_error(run(command, bad), command, "damaged.xlsx", "damaged package", needle)
+
+
 def test_broken_xml(book, tmp_path):
     bad = rezip(book, tmp_path / "broken.xlsx", replace={"xl/worksheets/sheet1.xml": b"<worksheet><sheetData>"})
     before = bad.read_bytes()

@@ -182,6 +182,9 @@ class Package:
             raise WorkbookFileError(f"{self.path}: not an Office Open XML package (no [Content_Types].xml)")
         if "xl/workbook.xml" not in names:
             raise WorkbookFileError(f"{self.path}: not a spreadsheet package (no xl/workbook.xml)")
+        if "xl/_rels/workbook.xml.rels" not in names:
+            raise WorkbookFileError(f"{self.path}: damaged package: no xl/_rels/workbook.xml.rels (where the "
+                                    f"workbook's sheets are found)")
         for i in infos:
             if _is_xml_part(i.filename):
                 self._check_prolog(i.filename)
@@ -269,9 +272,13 @@ class Package:
             rid = s.get(f"{{{NS_REL}}}id")
             target = rels.get(rid or "")
             if target is None:
-                continue
+                raise WorkbookFileError(f"{self.path}: damaged package: sheet {s.get('name', '')!r} has no "
+                                        f"relationship {rid!r} in xl/_rels/workbook.xml.rels")
             if not target.startswith("xl/worksheets/"):
                 continue  # chartsheets and dialog sheets hold no cells
+            if target not in self.infos:
+                raise WorkbookFileError(f"{self.path}: damaged package: sheet {s.get('name', '')!r} points at "
+                                        f"{target}, which is missing")
             out.append(SheetInfo(s.get("name", ""), target, s.get("state", "visible")))
         return out
 
