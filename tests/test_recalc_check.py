@@ -181,3 +181,42 @@ def test_each_cell_carries_its_own_engine_message(tmp_path, capsys):
     assert {e.ref: e.message for e in report.introduced} == {
         "A1": "requests_per_day must be a number >= 0, got -5",
         "A2": "input_tokens_per_request must be a number >= 0, got -400"}
+
+
+def test_a_legacy_array_formualizer_does_not_fill_is_reported(tmp_path):
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    wb = Workbook()
+    ws = wb.active
+    ws["B1"] = ArrayFormula("B1:B3", "=ROW(A1:A3)")   # Excel fills 1, 2, 3; formualizer computes one value
+    path = tmp_path / "cse.xlsx"
+    wb.save(path)
+    report = recalc(path, tmp_path / "out.xlsx")
+    flagged = {u.ref: u.reason for u in report.unfaithful}
+    if "B2" in flagged:  # formualizer kept one value: the other cells say so instead of staying blank
+        assert "legacy array formula" in flagged["B2"] and "B3" in flagged and not report.ok
+    else:  # a formualizer that fills the range gives Excel's values
+        from openpyxl import load_workbook
+
+        v = load_workbook(tmp_path / "out.xlsx", data_only=True).active
+        assert [v[f"B{r}"].value for r in (1, 2, 3)] == [1, 2, 3]
+
+
+def test_an_empty_formula_element_keeps_its_cached_value(tmp_path):
+    import zipfile
+
+    wb = Workbook()
+    wb.active["A1"] = "=1+1"
+    path = tmp_path / "empty-f.xlsx"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b'<c r="A1">', b'<c r="A2"><f ca="1"/><v>12</v></c><c r="A1">', 1)
+    parts[sheet] = parts[sheet].replace(b'<row r="1"', b'<row r="1"', 1)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    # Excel writes <f ca="1"/> with no text in some cells: nothing to compute, the book is not refused.
+    report = recalc(path, tmp_path / "out.xlsx")
+    assert report.formula_cells == 1 and report.ok

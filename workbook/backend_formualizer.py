@@ -149,12 +149,21 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
     values: dict[Cell, Any] = ev.values
     for fc, targets, spilled in plan:
         got = grids[fc.sheet]
+        anchor: Any = None
         for ref, r, c in targets:
             if fc.array_ref and spilled is not None and ref not in spilled:
                 values[(fc.sheet, ref)] = XlError("#N/A")
                 continue
+            if fc.array_ref and spilled is None and ref != fc.ref:
+                # One value for a legacy array range: Excel shows it in every cell of the range, but where Excel
+                # computes one value per cell formualizer did not, so the cells are reported.
+                values[(fc.sheet, ref)] = anchor
+                if not isinstance(anchor, XlError):
+                    ev.unfaithful[(fc.sheet, ref)] = ("legacy array formula: formualizer computed one value for "
+                                                      f"the range {fc.array_ref}, Excel may compute one per cell")
+                continue
             v = got.get((r, c))
-            values[(fc.sheet, ref)] = v if type(v) in _PLAIN_OUT else value(v)
+            values[(fc.sheet, ref)] = anchor = v if type(v) in _PLAIN_OUT else value(v)
 
 
 #: A block read in bulk may hold at most this many cells besides the ones wanted (memory follows the cells that

@@ -357,6 +357,8 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
 
                 origin, anchor_text = anchors[si]
                 text = Translator("=" + anchor_text, origin=origin).translate_formula(ref)[1:]
+            if not text.strip():
+                continue  # a shared formula whose anchor is missing: nothing to compute, the cached value stays
             out.append(FormulaCell(sheet, ref, "=" + text, None, True, c))
         elif kind == "array":
             area = f.get("ref") or ref
@@ -369,8 +371,10 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
                 raise WorkbookFileError(f"sheet {sheet!r}: the array formula at {ref} over {_short(area, 40)} "
                                         f"takes the sheet's array formulas past {MAX_ARRAY_CELLS:,} cells")
             out.append(FormulaCell(sheet, ref, "=" + text, area, False, c))
-        else:
+        elif text.strip():
             out.append(FormulaCell(sheet, ref, "=" + text, None, False, c))
+        # else an empty <f> (Excel writes <f ca="1"/> in some cells, and data tables have no text): nothing to
+        # compute, the cached value stays
     return out
 
 
