@@ -640,3 +640,21 @@ def test_fill_recalc_time_limit_per_workbook(tmp_path, monkeypatch, capsys):
     assert main(["fill", str(scen), "-o", str(out), "--recalc", "--timeout", "0.5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "scenario 'slow': stopped after 0.5 s (--timeout)" in err[0]
+
+
+@pytest.mark.parametrize("engine", BOTH)
+def test_check_messages_are_per_cell(tmp_path, engine):
+    path = _book_with(tmp_path, "msgs.xlsx", {"A1": "=BVB_API_COST(-5,400,100,10,10)",
+                                              "A2": "=BVB_API_COST(5,-400,100,10,10)",
+                                              "A3": "=1+BVB_API_COST(B1,1,1,1,1)", "B1": "text"})
+    res = run("recalc", path, "--engine", engine, "--check")
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.splitlines()
+
+    def message_of(cell: str) -> str:
+        i = next(i for i, line in enumerate(lines) if f"S!{cell} #VALUE!" in line)
+        return next(line for line in reversed(lines[:i]) if "cell(s)):" in line)
+
+    assert "got -5" in message_of("A1") and "-400" not in message_of("A1")
+    assert "input_tokens_per_request" in message_of("A2") and "got -5" not in message_of("A2")
+    assert "got 'text'" in message_of("A3") and "-400" not in message_of("A3")

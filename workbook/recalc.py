@@ -129,6 +129,7 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
             got = evaluation.values.get(cell)
             if isinstance(got, XlError) and got.code == err.code and not got.message:
                 evaluation.values[cell] = err
+        _messages_for_errors(pkg, roots, cells, info, evaluation)  # the engine's own message per error cell
         _check_syntax(src, cells, evaluation)
         _mark_circular(cells, info, evaluation)
         unfaithful = _unfaithful(cells, info, evaluation)
@@ -315,6 +316,55 @@ def _storable(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return XlError("#VALUE!", "an array where one value belongs")
     return v
+
+
+def _messages_for_errors(pkg: Package, roots: dict[str, Any], cells: list[FormulaCell], info: BookInfo,
+                         ev: Evaluation) -> None:
+    """Give each BVB error cell the engine's message for its own arguments (a backend reports the messages per
+    function, so two cells calling one function would share them). Only error cells are asked again: a cell
+    that is one BVB call as it stands, else each BVB call inside its formula whose arguments are constants."""
+    failed = [c for c in cells if isinstance(ev.values.get((c.sheet, c.ref)), XlError)
+              and not ev.values[(c.sheet, c.ref)].message and called_functions(c.formula)][:2_000]
+    if not failed:
+        return
+    probes: list[FormulaCell] = []
+    owner: dict[Cell, Cell] = {}
+    for c in failed:
+        probes.append(c)
+        for i, call in enumerate(_bvb_calls(c.formula)):
+            if call != c.formula:
+                probe = FormulaCell(c.sheet, f"{c.ref}#{i}", call)
+                probes.append(probe)
+                owner[(c.sheet, probe.ref)] = (c.sheet, c.ref)
+    errors: dict[Cell, XlError] = {}
+    _direct(pkg, roots, probes, info, errors)
+    found: dict[Cell, list[XlError]] = {}
+    for cell, err in errors.items():
+        found.setdefault(owner.get(cell, cell), []).append(err)
+    for cell, errs in found.items():
+        got = ev.values.get(cell)
+        if isinstance(got, XlError):
+            text = "; ".join(dict.fromkeys(e.message for e in errs if e.message))
+            ev.values[cell] = XlError(got.code, text)
+
+
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _bvb_calls(formula: str) -> list[str]:
+    """The text of every BVB call in a formula (``=NAME(args)``), string literals kept as written."""
+    masked = _STRING.sub(lambda m: '"' + "x" * (len(m.group()) - 2) + '"', formula)
+    out = []
+    for m in re.finditer(r"([A-Za-z_][\w.]*)\s*\(", masked):
+        if not called_functions(m.group(0)):
+            continue
+        depth, i = 1, m.end()
+        while i < len(masked) and depth:
+            depth += {"(": 1, ")": -1}.get(masked[i], 0)
+            i += 1
+        if depth == 0:
+            out.append("=" + formula[m.start():i])
+    return out
 
 
 def _errors(cells: list[Any], ev: Evaluation, before: dict[Cell, Any]) -> list[CellError]:
