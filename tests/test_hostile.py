@@ -172,7 +172,7 @@ def test_missing_relationships_or_sheets_are_named(book, tmp_path, part, needle)
 def test_broken_xml(book, tmp_path):
     bad = rezip(book, tmp_path / "broken.xlsx", replace={"xl/worksheets/sheet1.xml": b"<worksheet><sheetData>"})
     before = bad.read_bytes()
-    one_line_error(run("recalc", bad), "recalc", "sheet1.xml", "broken XML")
+    one_line_error(run("recalc", bad), "recalc", "broken.xlsx", "sheet1.xml", "broken XML")
     assert bad.read_bytes() == before
 
 
@@ -196,7 +196,7 @@ def test_dtd_in_any_part_is_refused(book, tmp_path, part):
         xml = z.read(part)
     bad = rezip(book, tmp_path / "dtd.xlsx", replace={part: with_dtd(xml)})
     before = bad.read_bytes()
-    one_line_error(run("recalc", bad), "recalc", part, "DTD")
+    one_line_error(run("recalc", bad), "recalc", "dtd.xlsx", part, "DTD")
     assert bad.read_bytes() == before
 
 
@@ -455,7 +455,7 @@ def test_array_formula_over_the_whole_sheet_is_refused_in_bounded_memory(tmp_pat
     ws["A1"] = ArrayFormula("A1:XFD1048576", "=1")
     wb.save(tmp_path / "huge.xlsx")
     before = (tmp_path / "huge.xlsx").read_bytes()
-    one_line_error(run("recalc", tmp_path / "huge.xlsx"), "recalc", "A1:XFD1048576")
+    one_line_error(run("recalc", tmp_path / "huge.xlsx"), "recalc", "huge.xlsx", "A1:XFD1048576")
     assert (tmp_path / "huge.xlsx").read_bytes() == before
 
 
@@ -550,7 +550,8 @@ def test_circular_references_are_reported(tmp_path, engine):
 def test_unparsable_formula_names_the_cell(tmp_path, engine):
     path = _book_with(tmp_path, "parse.xlsx", {"A1": "=1+1", "B7": "=SUM(1,"})
     before = path.read_bytes()
-    one_line_error(run("recalc", path, "--engine", engine), "recalc", "S!B7", "=SUM(1,", "cannot be parsed")
+    one_line_error(run("recalc", path, "--engine", engine), "recalc", "parse.xlsx", "S!B7", "=SUM(1,",
+                   "cannot be parsed")
     assert path.read_bytes() == before
     lint = run("lint", path, "--engine", engine)
     assert lint.returncode == 1 and "S!B7: CANNOT-PARSE" in lint.stdout
@@ -559,7 +560,7 @@ def test_unparsable_formula_names_the_cell(tmp_path, engine):
 def test_formula_longer_than_excel_allows(tmp_path):
     path = _book_with(tmp_path, "long.xlsx", {"A1": "=" + "+".join(["1"] * 5000)})
     for engine in BOTH:
-        one_line_error(run("recalc", path, "--engine", engine), "recalc", "A1", "8,192")
+        one_line_error(run("recalc", path, "--engine", engine), "recalc", "long.xlsx", "A1", "8,192")
 
 
 def test_100k_new_cells_are_written_in_order():

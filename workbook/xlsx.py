@@ -56,12 +56,15 @@ def _dtd_error(part: str) -> WorkbookFileError:
     return WorkbookFileError(f"{part}: XML with a DTD or entity declarations is not allowed in a workbook")
 
 
-def parse_xml(data: bytes, part: str) -> etree._Element:
-    """Parse one XML part safely: no DTD (OOXML never has one), no entities, no network."""
+def parse_xml(data: bytes, part: str, book: str | Path | None = None) -> etree._Element:
+    """Parse one XML part safely: no DTD (OOXML never has one), no entities, no network. ``book`` (the file
+    the part comes from) prefixes every message and is kept as the document's URL for later messages."""
+    if book is not None:
+        part = f"{book}: {part}"
     if prolog_has_dtd(data[:MAX_PROLOG_BYTES]) is not False or b"<!entity" in data[:65536].lower():
         raise _dtd_error(part)
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _PARSER, base_url=str(book) if book is not None else None)
     except etree.XMLSyntaxError as exc:
         raise WorkbookFileError(f"{part}: broken XML ({_short(str(exc))})") from None
     if root.getroottree().docinfo.doctype:
@@ -261,7 +264,7 @@ class Package:
 
     def xml(self, name: str) -> etree._Element:
         """One part parsed safely as XML."""
-        return parse_xml(self.read(name), name)
+        return parse_xml(self.read(name), name, self.path)
 
     def sheets(self) -> list[SheetInfo]:
         """The worksheets in workbook order, with their part paths (chartsheets left out)."""
@@ -340,13 +343,15 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
     anchors: dict[str, tuple[str, str]] = {}
     out = []
     array_cells = 0
+    book = root.getroottree().docinfo.URL
+    where = f"{book}: sheet {sheet!r}" if book else f"sheet {sheet!r}"
     for f in root.iter(f"{M}f"):
         c = f.getparent()
         ref = c.get("r", "")
         kind = f.get("t")
         text = f.text or ""
         if len(text) > MAX_FORMULA_CHARS:
-            raise WorkbookFileError(f"sheet {sheet!r}: the formula at {ref} has {len(text):,} characters, more than "
+            raise WorkbookFileError(f"{where}: the formula at {ref} has {len(text):,} characters, more than "
                                     f"Excel's limit of {MAX_FORMULA_CHARS:,}")
         if kind == "shared":
             si = f.get("si", "")
@@ -365,10 +370,10 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
             try:
                 array_cells += area_size(area)
             except (ValueError, KeyError, TypeError):
-                raise WorkbookFileError(f"sheet {sheet!r}: the array formula at {ref} has a bad range "
+                raise WorkbookFileError(f"{where}: the array formula at {ref} has a bad range "
                                         f"{_short(area, 40)!r}") from None
             if array_cells > MAX_ARRAY_CELLS:
-                raise WorkbookFileError(f"sheet {sheet!r}: the array formula at {ref} over {_short(area, 40)} "
+                raise WorkbookFileError(f"{where}: the array formula at {ref} over {_short(area, 40)} "
                                         f"takes the sheet's array formulas past {MAX_ARRAY_CELLS:,} cells")
             out.append(FormulaCell(sheet, ref, "=" + text, area, False, c))
         elif text.strip():
