@@ -659,3 +659,36 @@ def test_check_messages_are_per_cell(tmp_path, engine):
     assert "got -5" in message_of("A1") and "-400" not in message_of("A1")
     assert "input_tokens_per_request" in message_of("A2") and "got -5" not in message_of("A2")
     assert "got 'text'" in message_of("A3") and "-400" not in message_of("A3")
+
+
+def test_sensitivity_equals_the_annual_cost_with_the_key_set_for_every_numeric_input():
+    # BVB_SENSITIVITY(option, A, key, v) is defined as the annual cost with key = v in A (the volume keys
+    # replacing a given requests_per_day); checked for every numeric input, every option, three layouts of A.
+    from buildbuy.engine.inputs import NUMERIC_KINDS, _load_specs
+    from buildbuy.udfs.registry import invoke
+
+    volume = [["daily_active_users", 1000], ["requests_per_user_per_day", 50]]
+    for base in ([["requests_per_day", 50_000]], volume, []):
+        for key, spec in _load_specs().items():
+            if spec.kind not in NUMERIC_KINDS:
+                continue
+            if spec.kind == "share":
+                v = 0.35
+            else:
+                v = float(int(float(spec.default or 1) * 1.5 + 1))
+            given = volume if key in ("daily_active_users", "requests_per_user_per_day") and base[:1] == [
+                ["requests_per_day", 50_000]] else base
+            rows = [r for r in given if r[0] != key and not (key == "requests_per_day"
+                                                            and r[0] == "daily_active_users")] + [[key, v]]
+            for option in ("API", "FINE-TUNE", "TRAIN", "PHASED"):
+                got = invoke("BVB_SENSITIVITY", option, base, key, v)
+                want = invoke("BVB_ANNUAL_COST", option, rows)
+                assert got == pytest.approx(want, rel=1e-12) if isinstance(want, float) else got == want, (
+                    base, key, option, got, want)
+
+
+def test_a_name_that_cannot_be_encoded_is_printed_escaped(tmp_path):
+    scen = _scenario_file(tmp_path, json.dumps({"name": "x\ud800y", "daily_active_users": 10}), ".json")
+    res = run("recommend", scen)
+    assert res.returncode == 0, res.stderr
+    assert "Scenario: x\\ud800y" in res.stdout
