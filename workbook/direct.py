@@ -145,6 +145,8 @@ def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], s
     """
     table = spelling_table()
     book = _Book(roots, strings, names)
+    if not any("BVB" in c.formula.upper() for c in cells):
+        return {}
     book.formulas = {(c.sheet, c.ref): c.formula for c in cells if not c.array_ref}
     log = log or CallLog()
     out: dict[Cell, Any] = {}

@@ -118,11 +118,12 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
 
+_KEYWORDS = re.compile("LEFT|RIGHT|EDATE|EOMONTH|YEARFRAC|TEXT|LOOKUP|SUBTOTAL|IPMT|PPMT", re.I)
+
+
 def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
     """Reasons a cell is not evaluated as Excel would, from its calls and what its arguments hold."""
-    low = c.formula.upper()
-    if not any(k in low for k in ("LEFT", "RIGHT", "EDATE", "EOMONTH", "YEARFRAC", "TEXT", "LOOKUP", "SUBTOTAL",
-                                  "IPMT", "PPMT")):
+    if not _KEYWORDS.search(c.formula):
         return []
     out = []
     for name, args in _calls_with_text(c.formula):

@@ -118,7 +118,6 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
     dst = Path(dst) if dst is not None else src
     with Package(src) as pkg:
         roots, cells = read_formulas(pkg)
-        before = cached_values(pkg, cells, roots)
         info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names(),
                         {sheet: root for sheet, root in roots.values()}, _strings_of(pkg))
         direct_errors: dict[Cell, XlError] = {}
@@ -131,8 +130,12 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
                 evaluation.values[cell] = err
         _messages_for_errors(pkg, roots, cells, info, evaluation)  # the engine's own message per error cell
         _check_syntax(src, cells, evaluation)
-        _mark_circular(cells, info, evaluation)
+        if any(v is None or type(v) is XlError for v in evaluation.values.values()):
+            _mark_circular(cells, info, evaluation)  # a cycle shows as an error (formualizer) or a blank (formulas)
         unfaithful = _unfaithful(cells, info, evaluation)
+        # What the file held before, for the cells that now hold an error (pre-existing or introduced?)
+        before = cached_values(pkg, [c for c in cells if any(type(evaluation.values.get((c.sheet, r))) is XlError
+                                                             for r in c.targets())], roots)
         report = RecalcReport(dst, backend, len(cells), 0, 0.0, fallback=fallback)
         if fallback:
             report.fallback_cells = _fall_back(src, cells, info, evaluation, unfaithful, before)
