@@ -162,12 +162,14 @@ def run(paths: list[Path], show_wrong: int, with_lo: bool) -> None:
                 flagged["LibreOffice"] = set()
             source = path.name.split("__")[0] if "__" in path.name else path.parent.name
             totals[source, "cells"] += len(truth)
+            totals[("book", path.name), "cells"] += len(truth)
             for cell, excel in truth.items():
                 for label, values in got.items():
                     v = values.get(cell)
                     ok = same(excel, v)
                     totals[label, "ok"] += ok
                     totals[source, label] += ok
+                    totals[("book", path.name), label] += ok
                     if not ok and not isinstance(v, XlError) and cell not in flagged[label]:
                         totals[label, "silent"] += 1
                         fn = _first_function(formulas[cell])
@@ -191,7 +193,13 @@ def run(paths: list[Path], show_wrong: int, with_lo: bool) -> None:
         silent = totals[label, "silent"]
         extra = "" if label.startswith("best") else f"; wrong and not reported: {silent}"
         print(f"   {label:<36} {100 * ok / n:6.1f}%  ({ok:,} cells){extra}")
-    sources = sorted(k[0] for k in totals if isinstance(k, tuple) and k[1] == "cells")
+    books_n = {k[0][1]: v for k, v in totals.items() if isinstance(k[0], tuple) and k[1] == "cells"}
+    biggest = max(books_n, key=books_n.get)
+    rest = n - books_n[biggest]
+    print(f"   without the largest book ({biggest}, {books_n[biggest]:,} cells), {rest:,} cells: " + ", ".join(
+        f"{lbl} {100 * (totals[lbl, 'ok'] - totals[('book', biggest), lbl]) / rest:.1f}%"
+        for lbl in [*BACKENDS, *(f"{b} + fallback" for b in BACKENDS), "LibreOffice"] if (lbl, "ok") in totals))
+    sources = sorted(k[0] for k in totals if isinstance(k[0], str) and k[1] == "cells")
     print("   by source (parity %): " + "; ".join(
         f"{src} ({totals[src, 'cells']:,} cells): " + ", ".join(
             f"{lbl} {100 * totals[src, lbl] / totals[src, 'cells']:.1f}" for lbl in [*BACKENDS, "LibreOffice"]

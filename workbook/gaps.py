@@ -118,7 +118,11 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
 
-_KEYWORDS = re.compile("LEFT|RIGHT|EDATE|EOMONTH|YEARFRAC|TEXT|LOOKUP|SUBTOTAL|IPMT|PPMT", re.I)
+_KEYWORDS = re.compile("LEFT|RIGHT|EDATE|EOMONTH|YEARFRAC|TEXT|LOOKUP|SUBTOTAL|IPMT|PPMT|CEILING|ISEVEN|ISODD|DATE"
+                       "|N\\(", re.I)
+#: Characters a number format may hold that formualizer's TEXT is known to apply as Excel does.
+_PLAIN_FORMAT = re.compile(r'^(?:[0#?,.%\s$€£¥()+\-/:;]|"[^"]*"|E[+-]|[ymdhsYMDHS]+|AM/PM|\[(?:Red|Black|Green|Blue|'
+                           r'h|hh|m|mm|s|ss)\])*$')
 
 
 def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
@@ -137,14 +141,33 @@ def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
                 fmt = arg_value(args[1], c.sheet, value_of)
                 if isinstance(fmt, str) and (re.search(r"\[[<>=]", fmt) or re.search(r"[eE][+-]", ft.bare(fmt))):
                     out.append("TEXT with a conditional or scientific format section: formualizer does not apply it")
+                elif isinstance(fmt, str) and not _PLAIN_FORMAT.match(fmt):
+                    out.append("TEXT with a format holding literal characters: formualizer does not place them as "
+                               "Excel does")
+                if _is_bool(arg_value(args[0], c.sheet, value_of)):
+                    out.append("TEXT of a boolean: Excel gives \"TRUE\"/\"FALSE\", formualizer a number")
+            if name == "CEILING" and len(args) == 2:
+                sig = arg_value(args[1], c.sheet, value_of)
+                if isinstance(sig, float) and sig < 0:
+                    out.append("CEILING with a negative significance: formualizer rounds differently from Excel")
+            if name in ("ISEVEN", "ISODD") and args and _is_bool(arg_value(args[0], c.sheet, value_of)):
+                out.append(f"{name} of a boolean: Excel gives #VALUE!, formualizer TRUE/FALSE")
+            if name == "DATE" and args:
+                year = arg_value(args[0], c.sheet, value_of)
+                if isinstance(year, float) and not 0 <= year < 10000:
+                    out.append("DATE with a year outside 0-9999: Excel gives #NUM!, formualizer a number")
             if name == "LOOKUP":
-                out += _lookup_gaps(args, c.sheet, value_of)
+                out += _lookup_gaps(args, c.sheet, value_of, backend)
             if name == "SUBTOTAL" and any(re.search(r"[A-Za-z_][\w.]*\[", ft.bare(a)) for a in args[1:]):
                 out.append("SUBTOTAL over a table column: formualizer counts values Excel leaves out")
             if name in ("IPMT", "PPMT") and len(args) >= 6 and \
                     arg_value(args[5], c.sheet, value_of) not in (0.0, False, None):
                 out.append(f"{name} with payments at the start of a period (type 1): formualizer's figure differs")
         else:
+            if name == "LOOKUP":
+                out += _lookup_gaps(args, c.sheet, value_of, backend)
+            if name == "N" and args and _is_bool(arg_value(args[0], c.sheet, value_of)):
+                out.append("N of a boolean: Excel gives 1/0, formulas the boolean")
             if name == "YEARFRAC" and (arg_value(args[2], c.sheet, value_of) if len(args) >= 3 else 0.0) \
                     not in (2.0, 3.0, 4.0):
                 out.append("YEARFRAC with basis 0 or 1: formulas counts days differently from Excel")
@@ -160,18 +183,18 @@ def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _lookup_gaps(args: list[str], sheet: str, value_of: Any) -> list[str]:
+def _lookup_gaps(args: list[str], sheet: str, value_of: Any, backend: str) -> list[str]:
     if len(args) == 2:
-        return ["LOOKUP in array form: formualizer does not follow Excel's rules for it"]
+        return [f"LOOKUP in array form: {backend} does not follow Excel's rules for it"]
     if len(args) != 3:
         return []
     vec, res = area_values(args[1], sheet, value_of), area_values(args[2], sheet, value_of)
     if vec is None or res is None:
         return ["LOOKUP over a vector whose contents are not known before evaluation (blanks change the result)"]
     if len(vec) != len(res):
-        return ["LOOKUP with vectors of different lengths: Excel's result differs from formualizer's"]
+        return [f"LOOKUP with vectors of different lengths: Excel's result differs from {backend}'s"]
     if any(v is None or v == "" or v is UNKNOWN for v in vec):
-        return ["LOOKUP with blank cells in the lookup vector: formualizer does not skip them as Excel does"]
+        return [f"LOOKUP with blank cells in the lookup vector: {backend} does not skip them as Excel does"]
     return []
 
 

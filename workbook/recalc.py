@@ -416,6 +416,10 @@ def _unfaithful(cells: list[FormulaCell], info: BookInfo, ev: Evaluation) -> dic
         reasons.setdefault(cell, []).append(why)
     if not reasons:
         return {}
+    for c in cells:  # a flagged array formula: every cell of its range
+        if c.array_ref and (c.sheet, c.ref) in reasons:
+            for ref in c.targets()[1:]:
+                reasons.setdefault((c.sheet, ref), []).extend(reasons[(c.sheet, c.ref)])
     formula_of = {(c.sheet, c.ref): c.formula for c in cells}
     from .lint import dependents
 
