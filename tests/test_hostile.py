@@ -694,3 +694,13 @@ def test_a_name_that_cannot_be_encoded_is_printed_escaped(tmp_path):
     res = run("recommend", scen)
     assert res.returncode == 0, res.stderr
     assert "Scenario: x\\ud800y" in res.stdout
+
+
+def test_formulas_backend_refuses_books_it_would_take_minutes_on(tmp_path, monkeypatch):
+    import buildbuy.workbook.backend_formulas as bf
+    from buildbuy.workbook.xlsx import WorkbookFileError
+
+    path = _book_with(tmp_path, "many.xlsx", {f"B{i}": f"=A{i}*2" for i in range(1, 12)})
+    monkeypatch.setattr(bf, "MAX_FORMULA_CELLS", 10)
+    with pytest.raises(WorkbookFileError, match=r"many\.xlsx: 11 formula cells; .* stops at 10: use --engine"):
+        bf.check_range_sizes(path)

@@ -53,7 +53,7 @@ def _cannot_evaluate(path: str | Path, cells: list[Any], backend: str) -> list[F
         try:
             check_range_sizes(Path(path))
         except WorkbookFileError as exc:
-            out.append(Finding("(book)", "", "RANGE-TOO-LARGE", str(exc).split(": ", 1)[-1]))
+            out.append(Finding("(book)", "", "TOO-LARGE-FOR-BACKEND", str(exc).split(": ", 1)[-1]))
     return out
 
 
