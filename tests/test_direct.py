@@ -84,3 +84,21 @@ def test_folding_stays_out_of_anything_doubtful():
     assert _fold("=-A1^2", "S", "B1", book) == 9.0                   # Excel (and LibreOffice): -3^2 = 9
     for doubtful in ("=A1/0", "=A2*2", "=A3+1", "=SUM(A1)", "=A1&\"x\"", "=A1>2", "=missing*2", "=0^0"):
         assert _fold(doubtful, "S", "B1", book) is _NOT_CONSTANT, doubtful
+
+
+def test_one_pass_fill_and_recalc_equals_fill_then_recalc(tmp_path):
+    from buildbuy.workbook.fill import fill_many
+    from buildbuy.workbook.template import TEMPLATE_PATH
+
+    scenario = read_scenarios(EXAMPLES / "data-platform.toml")[0]
+    two = tmp_path / "two.xlsx"
+    fill(scenario, two)
+    recalc(two, two)
+    [result] = fill_many([scenario], tmp_path / "one.xlsx", recalc_backend="formualizer", workers=1,
+                         progress=False)
+    assert result.recalc[0] == 0 and not result.recalc[1]
+    a, b = _all_values(tmp_path / "one.xlsx"), _all_values(two)
+    assert a == b
+    formulas = load_workbook(tmp_path / "one.xlsx")
+    assert formulas["Outputs"]["C4"].value == "=BVB_RECOMMEND(assumptions)"
+    assert load_workbook(TEMPLATE_PATH, data_only=True)["Inputs"]["B5"].value != "changed"  # template untouched

@@ -71,30 +71,38 @@ def input_cells(pkg: Package) -> dict[str, tuple[str, str]]:
 
 def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
     """Write one scenario into a copy of the template at ``dst`` (atomic)."""
-    values = input_values(a)
     with Package(template) as pkg:
-        cells = input_cells(pkg)
-        missing = [k for k in values if k not in cells]
-        if missing:
-            raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
-                                    f"{missing[0]!r} (a named range per input is required)")
-        by_sheet: dict[str, dict[str, Any]] = {}
-        for key, value in values.items():
-            sheet, ref = cells[key]
-            by_sheet.setdefault(sheet, {})[ref] = value
-        if "scenario_name" in cells:
-            sheet, ref = cells["scenario_name"]
-            by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+        by_sheet = scenario_cells(a, pkg, template)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
-            if sheet not in parts:
-                raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
             root = pkg.xml(parts[sheet])
             set_cells(root, cell_values, as_input=True)
             replaced[parts[sheet]] = to_bytes(root)
         write_package(pkg, dst, replaced)
     return Path(dst)
+
+
+def scenario_cells(a: Assumptions, pkg: Package, template: str | Path) -> dict[str, dict[str, Any]]:
+    """Sheet name -> {cell: value} a scenario writes into the template's named input cells."""
+    values = input_values(a)
+    cells = input_cells(pkg)
+    missing = [k for k in values if k not in cells]
+    if missing:
+        raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
+                                f"{missing[0]!r} (a named range per input is required)")
+    by_sheet: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        sheet, ref = cells[key]
+        by_sheet.setdefault(sheet, {})[ref] = value
+    if "scenario_name" in cells:
+        sheet, ref = cells["scenario_name"]
+        by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+    sheets = {s.name for s in pkg.sheets()}
+    for sheet in by_sheet:
+        if sheet not in sheets:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
+    return by_sheet
 
 
 def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
@@ -192,9 +200,10 @@ def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = T
 def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
     raw, name, dst, template, backend, timeout = job
     a = scenarios_from_data(raw, default_name=name)[0]
-    fill(a, dst, template)
     report = None
-    if backend:
+    if not backend:
+        fill(a, dst, template)
+    else:
         from buildbuy.engine import BuildBuyError
 
         from .cli import _time_limit
@@ -202,8 +211,15 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
 
         try:
             with _time_limit(timeout or 0):
-                rep = recalc(dst, dst, backend=backend)
+                if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
+                    with Package(template) as pkg:
+                        inputs = scenario_cells(a, pkg, template)
+                    rep = recalc(template, dst, backend=backend, inputs=inputs)
+                else:
+                    fill(a, dst, template)
+                    rep = recalc(dst, dst, backend=backend)
         except BuildBuyError as exc:
+            fill(a, dst, template)
             raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
                                     f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)

@@ -103,12 +103,16 @@ class RecalcReport:
 
 
 def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEFAULT_BACKEND,
-           fallback: str | None = None) -> RecalcReport:
+           fallback: str | None = None, inputs: dict[str, dict[str, Any]] | None = None) -> RecalcReport:
     """Recalculate ``src`` and write it (with cached values) to ``dst`` (default: ``src`` itself), atomically.
 
     ``fallback="libreoffice"``: cells the backend flags (not evaluated faithfully, or an error where the file
     held a value) that call no BVB function and depend on none take LibreOffice's value instead.
+    ``inputs``: sheet -> {cell: value} written into ``src``'s cells first (as :func:`buildbuy.workbook.fill.fill`
+    does), so a template is filled and recalculated in one pass (formualizer, no fallback).
     """
+    if inputs and (backend != "formualizer" or fallback):
+        raise WorkbookFileError("inputs are applied in one pass with formualizer and no fallback only")
     if backend not in BACKENDS:
         raise WorkbookFileError(f"--engine must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if fallback is not None and fallback not in FALLBACKS:
@@ -117,12 +121,13 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
     src = Path(src)
     dst = Path(dst) if dst is not None else src
     with Package(src) as pkg:
-        roots, cells = read_formulas(pkg)
+        roots, cells = read_formulas(pkg, inputs)
         info = BookInfo(src, [s.name for s in pkg.sheets()], pkg.defined_names(),
                         {sheet: root for sheet, root in roots.values()}, _strings_of(pkg))
         direct_errors: dict[Cell, XlError] = {}
         preset = _direct(pkg, roots, cells, info, direct_errors) if backend == "formualizer" else None
-        data = _engine_copy(pkg, roots, cells, preset) if backend == "formualizer" else None
+        changed = {part for part, (sheet, _) in roots.items() if inputs and sheet in inputs}
+        data = _engine_copy(pkg, roots, cells, preset, changed) if backend == "formualizer" else None
         evaluation = _evaluate(src, backend, cells, data, preset)
         for cell, err in direct_errors.items():  # the backend's copy of the error lost the engine's message
             got = evaluation.values.get(cell)
@@ -140,6 +145,8 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
         if fallback:
             report.fallback_cells = _fall_back(src, cells, info, evaluation, unfaithful, before)
         replaced, written, notes = _apply(roots, cells, evaluation)
+        for part in changed:
+            replaced[part] = roots[part][1]
         report.values_written, report.notes = written, notes
         report.errors = _errors(cells, evaluation, before)
         report.unfaithful = [Unfaithful(s, r, f, why) for (s, r), (f, why) in unfaithful.items()]
@@ -151,12 +158,16 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
     return report
 
 
-def read_formulas(pkg: Package) -> tuple[dict[str, Any], list[Any]]:
-    """Parsed worksheet XML by part, and every formula cell of the book."""
+def read_formulas(pkg: Package, inputs: dict[str, dict[str, Any]] | None = None
+                  ) -> tuple[dict[str, Any], list[Any]]:
+    """Parsed worksheet XML by part (with ``inputs``, sheet -> {cell: value}, written in), and every formula
+    cell of the book."""
     roots: dict[str, Any] = {}
     cells: list[Any] = []
     for sheet in pkg.sheets():
         root = pkg.xml(sheet.part)
+        if inputs and sheet.name in inputs:
+            set_cells(root, inputs[sheet.name], as_input=True)
         roots[sheet.part] = (sheet.name, root)
         cells.extend(sheet_formula_cells(root, sheet.name))
         if len(cells) > MAX_FORMULA_CELLS:
@@ -164,8 +175,8 @@ def read_formulas(pkg: Package) -> tuple[dict[str, Any], list[Any]]:
     return roots, cells
 
 
-def _engine_copy(pkg: Package, roots: dict[str, Any], cells: list[Any], preset: dict[Cell, Any] | None
-                 ) -> bytes | None:
+def _engine_copy(pkg: Package, roots: dict[str, Any], cells: list[Any], preset: dict[Cell, Any] | None,
+                 changed: set[str] | None = None) -> bytes | None:
     """The package the backend loads (None: the file as it is): cached values inside legacy array ranges
     removed (formualizer evaluates such an array as a spill, which a leftover value would block), and the cells
     of ``preset`` turned into plain values, so the backend computes only what is left."""
@@ -179,11 +190,13 @@ def _engine_copy(pkg: Package, roots: dict[str, Any], cells: list[Any], preset: 
     values: dict[str, dict[str, Any]] = {}
     for (sheet, ref), v in (preset or {}).items():
         values.setdefault(sheet, {})[ref] = v
-    if not bodies and not values:
+    if not bodies and not values and not changed:
         return None
     replaced = {}
     for part, (sheet, root) in roots.items():
-        if sheet in bodies or sheet in values:
+        if part in (changed or ()) and sheet not in bodies and sheet not in values:
+            replaced[part] = to_bytes(root)
+        elif sheet in bodies or sheet in values:
             clean = copy.deepcopy(root)
             if sheet in bodies:
                 clear_values(clean, set(bodies[sheet]))
