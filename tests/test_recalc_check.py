@@ -220,3 +220,21 @@ def test_an_empty_formula_element_keeps_its_cached_value(tmp_path):
     # Excel writes <f ca="1"/> with no text in some cells: nothing to compute, the book is not refused.
     report = recalc(path, tmp_path / "out.xlsx")
     assert report.formula_cells == 1 and report.ok
+
+
+def test_a_legacy_array_of_a_plain_reference_shows_zero_for_blank_cells(tmp_path):
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    wb = Workbook()
+    data = wb.active
+    data.title = "Data"
+    data["A1"], data["B1"] = 1, 2                    # C1:E1 are blank
+    out = wb.create_sheet("S")
+    out["A1"] = ArrayFormula("A1:E1", "=Data!A1:E1")
+    path = tmp_path / "ref.xlsx"
+    wb.save(path)
+    recalc(path, tmp_path / "out.xlsx")
+    v = load_workbook(tmp_path / "out.xlsx", data_only=True)["S"]
+    # Excel (and LibreOffice): a blank cell read through an array formula shows 0.
+    assert [v[f"{c}1"].value for c in "ABCDE"] == [1, 2, 0, 0, 0]

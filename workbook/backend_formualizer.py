@@ -112,6 +112,7 @@ def value(v: Any) -> Any:
     return _in(v)
 
 
+_PLAIN_REF = re.compile(r"^=\s*(?:'(?:[^']|'')+'!|[\w.]+!)?\$?[A-Z]{0,3}\$?\d*:\$?[A-Z]{0,3}\$?\d*\s*$")
 _MAY_SPILL = re.compile(r"[:{]|[A-Za-z_][\w.]*\s*\(|^=\s*[A-Za-z_][\w.]*\s*$")
 _PLAIN_OUT = (float, str, bool, type(None))
 
@@ -152,7 +153,9 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
         anchor: Any = None
         for ref, r, c in targets:
             if fc.array_ref and spilled is not None and ref not in spilled:
-                values[(fc.sheet, ref)] = XlError("#N/A")
+                # Past a smaller result Excel shows #N/A; but a plain reference (=Data!1:1) has the size of the
+                # range it names, whose blank cells formualizer leaves out of its spill: Excel shows 0 there.
+                values[(fc.sheet, ref)] = 0.0 if _PLAIN_REF.match(fc.formula) else XlError("#N/A")
                 continue
             if fc.array_ref and spilled is None and ref != fc.ref:
                 # One value for a legacy array range: Excel shows it in every cell of the range, but where Excel

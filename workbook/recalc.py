@@ -106,8 +106,8 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
            fallback: str | None = None, inputs: dict[str, dict[str, Any]] | None = None) -> RecalcReport:
     """Recalculate ``src`` and write it (with cached values) to ``dst`` (default: ``src`` itself), atomically.
 
-    ``fallback="libreoffice"``: cells the backend flags (not evaluated faithfully, or an error where the file
-    held a value) that call no BVB function and depend on none take LibreOffice's value instead.
+    ``fallback="libreoffice"``: cells the backend flags as not evaluated faithfully that call no BVB function
+    and depend on none take LibreOffice's value instead.
     ``inputs``: sheet -> {cell: value} written into ``src``'s cells first (as :func:`buildbuy.workbook.fill.fill`
     does), so a template is filled and recalculated in one pass (formualizer, no fallback).
     """
@@ -448,9 +448,9 @@ def _fall_back(src: Path, cells: list[FormulaCell], info: BookInfo, ev: Evaluati
     upstream) by LibreOffice's; returns the cells taken ("Sheet!A1")."""
     from .lint import bvb_dependents, dependents
 
-    errors = {cell for cell, v in ev.values.items() if isinstance(v, XlError)
-              and not (isinstance(before.get(cell), XlError) and before[cell].code == v.code)}
-    wanted = set(unfaithful) | errors
+    # Only the flagged cells: an error value is visible, and the backends agree with Excel's errors more often
+    # than LibreOffice does (measured by benchmarks/bench_parity.py).
+    wanted = set(unfaithful)
     if not wanted:
         return []
     wanted |= dependents(cells, info.defined_names, wanted)
