@@ -153,6 +153,7 @@ def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], s
     timeline: dict[tuple[Any, int], list[tuple[Cell, str, float]]] = {}
     assumptions_of: dict[int, Any] = {}
     memo: dict[Any, Any] = {}
+    arg_memo: dict[tuple[str, str], Any] = {}
     for fc in cells:
         if fc.array_ref or "BVB" not in fc.formula.upper():
             continue
@@ -162,7 +163,12 @@ def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], s
         name = table.get(parsed[0])
         if name is None or name in _ARRAY_FUNCTIONS:
             continue
-        args = [_arg(a, fc.sheet, book) for a in parsed[1]]
+        args = []
+        for text in parsed[1]:
+            key_arg = (text, fc.sheet)
+            if key_arg not in arg_memo:  # the same argument recurs along a timeline row or column
+                arg_memo[key_arg] = _arg(text, fc.sheet, book)
+            args.append(arg_memo[key_arg])
         if any(a is _NOT_CONSTANT for a in args):
             continue
         cell = (fc.sheet, fc.ref)
