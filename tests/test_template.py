@@ -222,3 +222,9 @@ def test_xlwings_conf_sheet(wb):
 @pytest.mark.parametrize("backend", ["formualizer", "formulas"])
 def test_template_lints_clean(backend):
     assert lint(TEMPLATE_PATH, backend) == []
+
+
+def test_every_input_has_a_label_in_words():
+    from buildbuy.workbook.template.inputs import LABELS
+
+    assert [k for k in input_specs() if k not in LABELS] == []

@@ -7,13 +7,106 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from buildbuy.engine import BuildBuyError, __version__, full_report, load_catalog, read_scenarios
+import numpy as np
+
+from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog, read_scenarios
+from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
+#: The longest error line the command line prints (a 2 MB bad value is not echoed in full).
+MAX_MESSAGE_CHARS = 500
+
+
+class NonFiniteError(BuildBuyError):
+    """A result overflowed to infinity or is not a number: reported, never printed as a figure."""
+
+    excel_code = "#NUM!"
+
+
+def first_non_finite(value: Any, path: str = "") -> tuple[str, float] | None:
+    """The first float in a nested report (dicts, lists, numpy values) that is infinite or NaN, with its path."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = first_non_finite(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            tag = v.get("option") if isinstance(v, dict) and isinstance(v.get("option"), str) else i
+            found = first_non_finite(v, f"{path}[{tag}]")
+            if found:
+                return found
+    elif isinstance(value, np.ndarray):
+        flat = np.asarray(value, dtype=float).ravel() if value.dtype.kind in "fc" else ()
+        for i, v in enumerate(flat):
+            if not math.isfinite(v):
+                return f"{path}[{i}]", float(v)
+    elif isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+        return path, float(value)
+    return None
+
+
+def finite_report(a: Assumptions) -> dict[str, Any]:
+    """:func:`full_report` of a scenario, refused with a :class:`NonFiniteError` when a figure overflows.
+
+    The message names the inputs the user gave that cause it: each given input is put back to its default in
+    turn, and those whose default makes every figure finite are named.
+    """
+    rep = full_report(a)
+    bad = first_non_finite(rep)
+    if bad is None:
+        return rep
+    where, value = bad
+    culprits = []
+    for key in sorted(a.given):
+        try:
+            trial = a.replace(**{key: None})
+            if first_non_finite(full_report(trial)) is None:
+                culprits.append(key)
+        except BuildBuyError:
+            continue
+    scen = f"scenario {a.name!r}: " if a.name else ""
+    shown = "infinite" if value == value else "not a number"
+    if culprits:
+        given = ", ".join(f"{k} = {_short_value(a[k])}" for k in culprits)
+        cause = f"too large an input: {given}"
+    else:
+        big = sorted((k for k in a.given if isinstance(a[k], (int, float)) and not isinstance(a[k], bool)),
+                     key=lambda k: -abs(float(a[k])))[:3]
+        cause = "the inputs are too large together" + (
+            f" (largest: {', '.join(f'{k} = {_short_value(a[k])}' for k in big)})" if big else "")
+    raise NonFiniteError(f"{scen}{where} is {shown}: {cause}; the figures overflow double precision")
+
+
+def _short_value(v: Any) -> str:
+    text = f"{v:g}" if isinstance(v, float) else repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def json_text(value: Any) -> str:
+    """Strict JSON (no NaN/Infinity: a non-finite number is written as null)."""
+    return json.dumps(_finite_json(value), indent=2, default=str, allow_nan=False)
+
+
+def _finite_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite_json(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _fmt_money(x: Any, currency: str) -> str:
@@ -113,12 +206,47 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     """`buildbuy recommend`: compare the options of each scenario of a file."""
     catalog = load_catalog(args.catalog) if args.catalog else None
     scenarios = read_scenarios(args.scenario, catalog=catalog)
-    reports = [full_report(a) for a in scenarios]
+    if getattr(args, "as_of", None):
+        scenarios = [_with_as_of(a, args.as_of, catalog) for a in scenarios]
+    if args.summary:
+        rows = summaries(scenarios)
+        if args.json:
+            print(json_text(rows))
+        else:
+            cur = scenarios[0]["currency"]
+            print("\n".join(_table(
+                ["Scenario", "Recommendation", "Cheapest feasible", "Premium (NPV)", "Rule",
+                 *(f"NPV {o}" for o in rows[0]["npv_usd"])],
+                [[r["scenario"] or "", r["recommendation"], r["cheapest_feasible"] or "none",
+                  _fmt_money(r["premium_usd"], cur), r["deciding_rule"],
+                  *(_fmt_money(v, cur) + ("" if r["feasible"][o] else " (x)") for o, v in r["npv_usd"].items())]
+                 for r in rows])))
+            print("((x): ruled out by a hard constraint.)")
+        return 0
+    reports = [finite_report(a) for a in scenarios]
     if args.json:
-        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+        for r, a in zip(reports, scenarios, strict=True):
+            r["api_price_source"] = a["api_price_source"] or "scenario inputs"
+        print(json_text(reports[0] if len(reports) == 1 else reports))
     else:
-        print("\n\n".join(format_report(r) for r in reports))
+        print("\n\n".join(format_report(r) + _price_line(a) for r, a in zip(reports, scenarios, strict=True)))
     return 0
+
+
+def _with_as_of(a: Any, as_of: str, catalog: Any) -> Any:
+    """The scenario again, with the API prices of date ``as_of`` (``--as-of``)."""
+    from buildbuy.engine import resolve
+
+    raw = {k: a[k] for k in a.given if k != "api_price_source"}
+    raw["api_prices_as_of"] = as_of
+    return resolve(raw, scenario=a.name, catalog=catalog)
+
+
+def _price_line(a: Any) -> str:
+    """Where the API prices of a report came from (issue 12: every report shows source and date)."""
+    src = a["api_price_source"] or (f"scenario inputs (api_input_usd_per_mtok {a['api_input_usd_per_mtok']:g}, "
+                                    f"api_output_usd_per_mtok {a['api_output_usd_per_mtok']:g})")
+    return f"\n\nAPI prices: {src}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,8 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recommend", help="compare API, FINE-TUNE, TRAIN and PHASED for a scenario file")
     rec.add_argument("scenario", help="scenario file (.toml or .json)")
     rec.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rec.add_argument("--summary", action="store_true",
+                     help="one line per scenario (answer, cheapest feasible, premium, NPVs), all scenarios in one "
+                          "vectorized pass: for files with thousands of scenarios")
     rec.add_argument("--catalog", action="append", metavar="FILE",
-                     help="your own price catalog TOML (repeatable; same id replaces a bundled row)")
+                     help="your own price catalog: TOML, or a LiteLLM model_prices_and_context_window.json "
+                          "(repeatable; your rows win)")
+    rec.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     rec.set_defaults(func=cmd_recommend)
     for register in EXTRA_COMMANDS:
         register(sub)
@@ -143,9 +276,11 @@ def cmd_fill(args: argparse.Namespace) -> int:
     from .template import TEMPLATE_PATH
 
     scenarios = load_scenarios(args.scenario, catalog=load_catalog(args.catalog) if args.catalog else None)
+    if getattr(args, "as_of", None):
+        scenarios = [_with_as_of(a, args.as_of, None) for a in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
-                        progress=sys.stderr.isatty())
+                        progress=sys.stderr.isatty(), timeout=args.timeout)
     bad = 0
     for r in results:
         if r.recalc is None:
@@ -161,28 +296,81 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    """`buildbuy recalc`: compute a workbook headless and store the values."""
+    """`buildbuy recalc`: compute a workbook headless and store the values.
+
+    Errors the file already held are reported apart from those the recalculation introduced; with ``--check``
+    the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
+    """
     from .recalc import recalc
 
     with _time_limit(args.timeout):
-        report = recalc(args.book, args.output, backend=args.engine)
+        report = recalc(args.book, args.output, backend=args.engine, fallback=args.fallback)
     if args.json:
-        print(json.dumps({"file": str(report.path), "backend": report.backend, "ok": report.ok,
-                          "check_total": report.check_total, "named": report.named,
-                          "errors": [e.__dict__ for e in report.errors]}, indent=2, default=str))
+        print(json_text({"file": str(report.path), "backend": report.backend, "ok": report.ok,
+                         "check_total": report.check_total, "named": report.named,
+                         "errors": [e.__dict__ for e in report.introduced],
+                         "preexisting_errors": [e.__dict__ for e in report.preexisting],
+                         "unfaithful": [u.__dict__ for u in report.unfaithful],
+                         "fallback": report.fallback, "fallback_cells": report.fallback_cells}))
     else:
-        total = "" if report.check_total is None else f"; Checks total {report.check_total:g}"
+        total = "" if report.check_total is None else f"; Checks total {_total_text(report.check_total)}"
         print(f"recalculated {report.formula_cells:,} formula cells with {report.backend} in {report.seconds:.2f} s; "
-              f"wrote {report.values_written:,} values to {report.path}{total}; {len(report.errors)} error cell(s)")
+              f"wrote {report.values_written:,} values to {report.path}{total}; "
+              f"{len(report.introduced)} error cell(s) introduced, {len(report.preexisting)} already in the file, "
+              f"{len(report.unfaithful)} not evaluated faithfully")
+        if report.fallback:
+            print(f"{len(report.fallback_cells)} cell(s) taken from {report.fallback}"
+                  + (f": {', '.join(report.fallback_cells[:10])}" + (" ..." if len(report.fallback_cells) > 10
+                                                                     else "") if report.fallback_cells else ""))
         for note in report.notes:
             print(f"note: {note}")
+        if report.preexisting and args.check:
+            print(f"note: {len(report.preexisting)} error value(s) were already in the file before recalculation "
+                  f"(e.g. {report.preexisting[0].line()}); they do not fail --check")
+    problems = report.introduced or report.unfaithful or report.check_total not in (None, 0)
+    if problems and not args.json:
+        _print_problems(report, limit=20 if args.check else 5)
     if args.check and not report.ok:
-        for e in report.errors:
-            print(f"error: {e.line()}", file=sys.stderr)
-        if report.check_total not in (None, 0):
-            print(f"error: Checks total is {report.check_total}, not 0", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_problems(report: Any, limit: int | None) -> None:
+    """Introduced errors grouped by the engine's message (the root causes first), then cells not evaluated
+    faithfully, then the Checks total; at most ``limit`` lines per group unless None."""
+    def show(lines: list[str]) -> None:
+        for line in lines[:limit] if limit is not None else lines:
+            print(f"error: {line}", file=sys.stderr)
+        if limit is not None and len(lines) > limit:
+            print(f"error:   ... and {len(lines) - limit} more (--json lists them all)", file=sys.stderr)
+
+    by_message: dict[str, list[Any]] = {}
+    plain = []
+    for e in report.introduced:
+        if e.message:
+            by_message.setdefault(e.message, []).append(e)
+        else:
+            plain.append(e)
+    for message, errs in by_message.items():
+        first = message.split(" ", 1)[0]
+        where = f" [input {report.input_cells[first]}]" if first in report.input_cells else ""
+        print(f"error: {message}{where} ({len(errs)} cell(s)):", file=sys.stderr)
+        show([f"  {e.sheet}!{e.ref} {e.code} {e.formula}" for e in errs])
+    if plain:
+        note = " (they read the cells above)" if by_message else ""
+        print(f"error: {len(plain)} further error cell(s){note}:", file=sys.stderr)
+        show([f"  {e.line()}" for e in plain])
+    if report.unfaithful:
+        print(f"error: {len(report.unfaithful)} cell(s) not evaluated faithfully:", file=sys.stderr)
+        show([f"  {u.line()}" for u in report.unfaithful])
+    if report.check_total not in (None, 0):
+        print(f"error: Checks total is {_total_text(report.check_total)}, not 0", file=sys.stderr)
+
+
+def _total_text(total: Any) -> str:
+    if isinstance(total, (int, float)) and not isinstance(total, bool):
+        return f"{total:g}"
+    return str(total)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -228,7 +416,8 @@ class _time_limit:
 
 
 def _add_workbook_commands(sub: Any) -> None:
-    engines = ("formualizer", "formulas")
+    from .backend import BACKENDS as engines
+    from .recalc import FALLBACKS
     fill = sub.add_parser("fill", help="write scenarios into the template's named input cells")
     fill.add_argument("scenario", nargs="+", help="scenario files (.toml/.json) or folders of them")
     fill.add_argument("-o", "--output", required=True,
@@ -241,6 +430,9 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
     fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
+    fill.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
+    fill.add_argument("--timeout", type=float, default=600,
+                      help="with --recalc: give up on a workbook after this many seconds (default 600)")
     fill.set_defaults(func=cmd_fill)
 
     rec = sub.add_parser("recalc", help="compute every formula headless and store the values in the file")
@@ -249,7 +441,11 @@ def _add_workbook_commands(sub: Any) -> None:
     rec.add_argument("--engine", choices=engines, default="formualizer",
                      help="formualizer (default: fastest, passes the parity tests) or formulas (pure Python)")
     rec.add_argument("--check", action="store_true",
-                     help="exit 1 when a cell holds an error or the Checks total is not 0, listing the cells")
+                     help="exit 1 when the recalculation introduced an error value or a cell it could not evaluate "
+                          "faithfully, or the Checks total is not 0, listing the cells (errors the file already "
+                          "held are reported apart and do not fail the check)")
+    rec.add_argument("--fallback", choices=FALLBACKS,
+                     help="let LibreOffice (soffice) compute the cells the backend flags that call no BVB function")
     rec.add_argument("--json", action="store_true", help="print the named outputs as JSON")
     rec.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
     rec.set_defaults(func=cmd_recalc)
@@ -264,26 +460,151 @@ def _add_workbook_commands(sub: Any) -> None:
     tpl.set_defaults(func=cmd_template)
 
 
+def cmd_prices(args: argparse.Namespace) -> int:
+    """`buildbuy prices`: the hosted-API prices the engine would use, with provider, date and source."""
+    from buildbuy.engine import prices
+
+    if args.refresh:
+        path = prices.refresh()
+        print(f"refreshed genai-prices data from {prices.REFRESH_URL} into {path}")
+        if not args.query and not args.json:
+            return 0
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    day = prices.parse_as_of(args.as_of, "--as-of")
+    hits = prices.search_prices(" ".join(args.query), as_of=day, catalog=catalog)
+    if args.json:
+        print(json.dumps([h.as_dict() for h in hits], indent=2))
+        return 0 if hits else 1
+    if not hits:
+        close = prices.closest_models(" ".join(args.query), catalog=catalog)
+        hint = f"closest: {', '.join(close)}" if close else "try fewer words"
+        print(f"no model matches {' '.join(args.query)!r} on {day}; {hint}", file=sys.stderr)
+        return 1
+    print(_prices_table(hits))
+    print(f"{len(hits)} model(s); USD per 1M tokens; prices in force on {day}. "
+          f"Use a ref as api_model (e.g. api_model = \"{hits[0].ref}\").")
+    return 0
+
+
+def _prices_table(hits: list[Any]) -> str:
+    def money(x: float | None) -> str:
+        return "-" if x is None else f"{x:g}"
+
+    heads = ["provider/model", "input", "output", "cache read", "cache write", "batch in/out", "long ctx",
+             "since", "origin", "source"]
+    rows = []
+    for h in hits:
+        lc = "-" if h.long_context_threshold_tokens is None else (
+            f">{h.long_context_threshold_tokens // 1000}K: {money(h.long_context_input_usd_per_mtok)}/"
+            f"{money(h.long_context_output_usd_per_mtok)}")
+        batch = "-" if h.batch_input_usd_per_mtok is None else (
+            f"{money(h.batch_input_usd_per_mtok)}/{money(h.batch_output_usd_per_mtok)}")
+        rows.append([h.ref, money(h.input_usd_per_mtok), money(h.output_usd_per_mtok),
+                     money(h.cached_input_usd_per_mtok), money(h.cache_write_5m_usd_per_mtok), batch, lc,
+                     h.price_since or "-", h.origin, h.source])
+    widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
+    out = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [heads, *rows]]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    """`buildbuy usage`: a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario file."""
+    from pathlib import Path
+
+    from buildbuy.engine.usage import read_usage, scenario_from_usage, scenario_toml
+
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    summary = read_usage(args.file)
+    name = args.name or Path(args.file).stem
+    inputs, notes = scenario_from_usage(summary, name=name, as_of=args.as_of, catalog=catalog,
+                                        requests_per_day=args.requests_per_day)
+    from buildbuy.engine import resolve
+
+    resolve(inputs, scenario=name, catalog=catalog)  # the printed file must load as it is
+    text = scenario_toml(inputs, notes, Path(args.file).name)
+    if args.output:
+        out = Path(args.output)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, "utf-8")
+        tmp.replace(out)
+        print(f"wrote {out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _add_price_commands(sub: Any) -> None:
+    pr = sub.add_parser("prices", help="list the hosted-API prices the engine would use (offline)")
+    pr.add_argument("query", nargs="*", help="words to match in provider/model (all must match); none = all")
+    pr.add_argument("--as-of", metavar="DATE", help="prices in force on DATE (YYYY-MM-DD; default today)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.add_argument("--catalog", action="append", metavar="FILE",
+                    help="your own price catalog (TOML or LiteLLM JSON; your rows win)")
+    pr.add_argument("--refresh", action="store_true",
+                    help="download the newest genai-prices data first (the only command that uses the network)")
+    pr.set_defaults(func=cmd_prices)
+
+    us = sub.add_parser("usage", help="turn a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario")
+    us.add_argument("file", help="usage export: CSV in the documented layout, OpenAI Usage API JSON or Anthropic "
+                                 "usage report JSON")
+    us.add_argument("-o", "--output", help="write the scenario here instead of printing it")
+    us.add_argument("--name", help="scenario name (default: the file name)")
+    us.add_argument("--as-of", metavar="DATE", help="price date for blending several models (default today)")
+    us.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog (TOML or JSON)")
+    us.add_argument("--requests-per-day", type=float, metavar="N",
+                    help="requests per day, for exports that count only tokens (Anthropic's usage report)")
+    us.set_defaults(func=cmd_usage)
+
+
 #: Sub-commands beyond `recommend`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 checks failed, 2 bad input or file)."""
+    """Run the command line; returns the exit code (0 ok, 1 checks failed, 2 bad input or file).
+
+    Every failure is one line on stderr (at most ``MAX_MESSAGE_CHARS``), never a traceback: an unexpected
+    exception is reported as one line too (``BUILDBUY_DEBUG=1`` shows the traceback). Numeric warnings are
+    silenced: an overflow is reported as an error by the command itself, not as a warning.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a detached or closed stream
+                pass
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return int(args.func(args) or 0)
     except BuildBuyError as exc:
-        print(f"buildbuy {args.command}: error: {exc}", file=sys.stderr)
+        _fail(args.command, str(exc))
         return EXIT_BAD_INPUT
     except OSError as exc:
-        print(f"buildbuy {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        _fail(args.command, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"buildbuy {args.command}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        _fail(args.command, "out of memory")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one line, not a traceback
+        if os.environ.get("BUILDBUY_DEBUG"):
+            raise
+        _fail(args.command, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
+                            f"BUILDBUY_DEBUG=1 shows the traceback)")
+        return EXIT_BAD_INPUT
+
+
+def _fail(command: str, message: str) -> None:
+    text = " ".join(str(message).split())
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS - 3] + "..."
+    print(f"buildbuy {command}: error: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

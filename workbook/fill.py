@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.engine import Assumptions, default_catalog, input_specs, read_scenarios, resolve
+from buildbuy.engine import Assumptions, BuildBuyError, input_specs, read_scenarios, resolve
 from buildbuy.engine.errors import InputError
 from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
 
 from .template import TEMPLATE_PATH
-from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
+from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, writable_target, write_package, xml_unsafe_char
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
@@ -58,31 +59,36 @@ def input_values(a: Assumptions) -> dict[str, Any]:
     return out
 
 
-#: Inputs that name a row of the price catalog, and the catalog table of the row.
-CATALOG_IDS = {"api_model": "api_model", "gpu_type": "gpu", "training_gpu_type": "gpu",
-               "serving_model": "open_weight_model"}
+#: Inputs that name a row of the price catalog.
+CATALOG_IDS = ("api_model", "gpu_type", "training_gpu_type", "serving_model")
 
 
 def portable(a: Assumptions) -> Assumptions:
     """The same scenario, computable without the price catalog it was read with.
 
-    The workbook's functions only know the bundled catalog. So every figure a catalog row filled in (prices,
-    GPU throughput ...) becomes an input the scenario gives, and a catalog id the bundled catalog does not have
-    is left blank (the workbook holds its figures; the id stays in your catalog file). Same numbers, same
-    answer.
+    The workbook's functions only know the bundled catalog (and genai-prices for API models). So every figure a
+    catalog row filled in (prices, GPU and model specs) becomes an input the scenario gives, and a catalog id
+    they do not know is left blank (the workbook holds its figures; the id stays in your catalog file). Derived
+    inputs stay derived unless the catalog set them to something the derivation would not give. Same numbers,
+    same answer.
     """
     if not any(a.get(key) for key in CATALOG_IDS):
         return a
     raw = {k: a[k] for k in a.given}
     bare = resolve({k: v for k, v in raw.items() if k not in CATALOG_IDS}, scenario=a.name)
     for key in input_specs():
-        if key not in a.given and key not in CATALOG_IDS and _differs(a[key], bare[key]):
+        if key not in a.given and key not in CATALOG_IDS and key not in DERIVED and _differs(a[key], bare[key]):
             raw[key] = a[key]
-    bundled = default_catalog()
-    for key, table in CATALOG_IDS.items():
-        ident = raw.get(key)
-        if ident and ident.lower() not in {i.lower() for i in bundled.ids(table)}:
-            del raw[key]
+    for key in CATALOG_IDS:
+        if raw.get(key):
+            try:  # known without your catalog (the bundled one, or genai-prices for API models)?
+                resolve({key: raw[key]})
+            except BuildBuyError:
+                del raw[key]
+    derived_now = resolve(raw, scenario=a.name)
+    for key in DERIVED:
+        if key not in raw and _differs(a[key], derived_now[key]):
+            raw[key] = a[key]
     return resolve(raw, scenario=a.name)
 
 
@@ -105,25 +111,11 @@ def input_cells(pkg: Package) -> dict[str, tuple[str, str]]:
 
 def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
     """Write one scenario into a copy of the template at ``dst`` (atomic)."""
-    values = input_values(portable(a))
     with Package(template) as pkg:
-        cells = input_cells(pkg)
-        missing = [k for k in values if k not in cells]
-        if missing:
-            raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
-                                    f"{missing[0]!r} (a named range per input is required)")
-        by_sheet: dict[str, dict[str, Any]] = {}
-        for key, value in values.items():
-            sheet, ref = cells[key]
-            by_sheet.setdefault(sheet, {})[ref] = value
-        if "scenario_name" in cells:
-            sheet, ref = cells["scenario_name"]
-            by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+        by_sheet = scenario_cells(portable(a), pkg, template)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
-            if sheet not in parts:
-                raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
             root = pkg.xml(parts[sheet])
             set_cells(root, cell_values, as_input=True)
             replaced[parts[sheet]] = to_bytes(root)
@@ -131,11 +123,34 @@ def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) 
     return Path(dst)
 
 
+def scenario_cells(a: Assumptions, pkg: Package, template: str | Path) -> dict[str, dict[str, Any]]:
+    """Sheet name -> {cell: value} a scenario writes into the template's named input cells."""
+    values = input_values(a)
+    cells = input_cells(pkg)
+    missing = [k for k in values if k not in cells]
+    if missing:
+        raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
+                                f"{missing[0]!r} (a named range per input is required)")
+    by_sheet: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        sheet, ref = cells[key]
+        by_sheet.setdefault(sheet, {})[ref] = value
+    if "scenario_name" in cells:
+        sheet, ref = cells["scenario_name"]
+        by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+    sheets = {s.name for s in pkg.sheets()}
+    for sheet in by_sheet:
+        if sheet not in sheets:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
+    return by_sheet
+
+
 def load_scenarios(sources: Iterable[str | Path], catalog: Any = None) -> list[Assumptions]:
     """Scenarios from files and folders (every .toml/.json inside a folder), all validated first.
 
-    With ``catalog`` (your own price catalog, :func:`buildbuy.engine.load_catalog`) the prices of ``api_model``
-    and ``gpu_type`` come from it; see :func:`portable` for how they reach the workbook.
+    With ``catalog`` (your own price catalog, :func:`buildbuy.engine.load_catalog`) the rows that
+    ``api_model``, ``gpu_type``, ``training_gpu_type`` and ``serving_model`` name come from it; :func:`fill` and
+    :func:`fill_many` carry its figures into the workbook (:func:`portable`).
     """
     out: list[Assumptions] = []
     for source in sources:
@@ -144,7 +159,7 @@ def load_scenarios(sources: Iterable[str | Path], catalog: Any = None) -> list[A
         if p.is_dir() and not files:
             raise ScenarioFileError(f"folder {p} holds no .toml or .json scenario file")
         for f in files:
-            out.extend(portable(a) for a in read_scenarios(f, catalog=catalog))
+            out.extend(read_scenarios(f, catalog=catalog))
     names = [a.name for a in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -153,38 +168,125 @@ def load_scenarios(sources: Iterable[str | Path], catalog: Any = None) -> list[A
 
 
 def output_path(a: Assumptions, out: Path, many: bool) -> Path:
-    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``."""
+    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``.
+
+    The file name keeps letters, digits, ``.``, ``_`` and ``-`` of the scenario name (other runs become one
+    ``-``), at most 100 characters; :func:`plan` refuses two scenarios that would share a file.
+    """
     if not many and out.suffix.lower() in (".xlsx", ".xlsm"):
         return out
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-") or "scenario"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-")[:100].strip("-") or "scenario"
     return out / f"{safe}.xlsx"
 
 
-def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, str, Any]:
-    raw, name, dst, template, backend = job
+def check_storable(a: Assumptions) -> None:
+    """Refuse a scenario whose name or text inputs hold a character a workbook cannot store."""
+    name = a.name or "scenario"
+    bad = xml_unsafe_char(name)
+    if bad is not None:
+        raise ScenarioFileError(f"scenario name {_clip(name)!r} holds the character U+{ord(bad):04X}, which a "
+                                f"workbook cannot store; use printable text")
+    for key in a.given:
+        value = a[key]
+        if isinstance(value, str):
+            bad = xml_unsafe_char(value)
+            if bad is not None:
+                raise InputError(key, value, f"printable text (U+{ord(bad):04X} cannot be stored in a workbook)",
+                                 scenario=name)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = TEMPLATE_PATH
+         ) -> list[tuple[Assumptions, Path]]:
+    """Each scenario with the file it will be written to, after checking everything that could stop the run
+    halfway: every scenario fits the template, names and text can be stored, no two scenarios share a file
+    (compared the way a case-insensitive file system would), and no target is a folder, a device or a pipe.
+    Nothing is written."""
+    out = Path(out)
+    if not scenarios:
+        raise ScenarioFileError("no scenario to fill")
+    many = len(scenarios) > 1 or not out.suffix
+    if len(scenarios) > 1 and out.suffix.lower() in (".xlsx", ".xlsm"):
+        raise ScenarioFileError(f"-o {out} names one workbook, but there are {len(scenarios)} scenarios: "
+                                f"give a folder (one workbook per scenario)")
+    if many and out.exists() and not out.is_dir():
+        raise WorkbookFileError(f"cannot write into {out}: it exists and is not a folder")
+    with Package(template) as pkg:
+        cells = input_cells(pkg)
+        sheets = {s.name for s in pkg.sheets()}
+    planned: list[tuple[Assumptions, Path]] = []
+    seen: dict[str, Assumptions] = {}
+    for a in scenarios:
+        check_storable(a)
+        values = input_values(a)
+        missing = [k for k in values if k not in cells]
+        if missing:
+            raise WorkbookFileError(f"the workbook {template} has no input cell named {missing[0]!r} "
+                                    f"(a named range per input is required)")
+        absent = sorted({cells[k][0] for k in values if cells[k][0] not in sheets})
+        if absent:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {absent[0]!r} it does not have")
+        dst = output_path(a, out, many)
+        key = unicodedata.normalize("NFC", str(dst)).casefold()
+        if key in seen:
+            raise ScenarioFileError(f"scenarios {_clip(seen[key].name or 'scenario')!r} and "
+                                    f"{_clip(a.name or 'scenario')!r} would both be written to {dst}; rename one "
+                                    f"(file names keep only letters, digits, '.', '_' and '-')")
+        seen[key] = a
+        if dst.exists() or dst.is_symlink():
+            writable_target(dst)
+        planned.append((a, dst))
+    return planned
+
+
+def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
+    raw, name, dst, template, backend, timeout = job
     a = scenarios_from_data(raw, default_name=name)[0]
-    fill(a, dst, template)
     report = None
-    if backend:
+    if not backend:
+        fill(a, dst, template)
+    else:
+        from buildbuy.engine import BuildBuyError
+
+        from .cli import _time_limit
         from .recalc import recalc
 
-        rep = recalc(dst, dst, backend=backend)
+        try:
+            with _time_limit(timeout or 0):
+                if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
+                    with Package(template) as pkg:
+                        inputs = scenario_cells(a, pkg, template)
+                    rep = recalc(template, dst, backend=backend, inputs=inputs)
+                else:
+                    fill(a, dst, template)
+                    rep = recalc(dst, dst, backend=backend)
+        except BuildBuyError as exc:
+            fill(a, dst, template)
+            raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
+                                    f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
 
 
 def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | Path = TEMPLATE_PATH,
-              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True
-              ) -> list[FillResult]:
-    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
+              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True,
+              timeout: float | None = None) -> list[FillResult]:
+    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar.
+
+    ``timeout``: seconds one workbook's recalculation may take (Unix; None or 0 for no limit)."""
     out = Path(out)
+    scenarios = [portable(a) for a in scenarios]  # the workers re-read each scenario without your catalog
+    planned = plan(scenarios, out, template)
     many = len(scenarios) > 1 or not out.suffix
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
-    for a in scenarios:
+    for a, dst in planned:
         raw = {k: a[k] for k in a.given}
         raw["name"] = a.name
-        jobs.append((raw, a.name or "scenario", str(output_path(a, out, many)), str(template), recalc_backend))
+        jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend, timeout))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []
     bar = _bar(len(jobs), progress)

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from buildbuy.engine.model import OPTION_LINE_ITEMS
 
+from .checks import API_REQUEST_NATIVE
 from .common import (
     FIRST_MONTH,
     FIRST_MONTH_COL,
@@ -156,9 +157,7 @@ def _native(wb: Any, ws: Any, layout: Layout, row: int) -> None:
     d = TOTAL_COL
     n = layout.rows
     row = _scalar(ws, layout, row, "price", "API price of one request at year-1 prices", "USD/request",
-                  "=(input_tokens_per_request*api_input_usd_per_mtok*(1-api_cached_input_share*"
-                  "api_cached_input_discount)+output_tokens_per_request*api_output_usd_per_mtok)/tokens_per_million",
-                  "0.000000")
+                  f"={API_REQUEST_NATIVE}/tokens_per_million", "0.000000")
     row = _scalar(ws, layout, row, "active", "FINE-TUNE model: active parameters per token (effective)",
                   "parameters", "=IF(ISBLANK(serving_active_parameters),serving_model_parameters,"
                   "serving_active_parameters)", COUNT, wb, "serving_active_parameters_effective")
