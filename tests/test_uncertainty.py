@@ -1,0 +1,216 @@
+"""Ranges and Monte Carlo: known answers worked by hand, reproducibility, and one-line errors for bad ranges."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from buildbuy.engine import model
+from buildbuy.engine.errors import InputError
+from buildbuy.engine.scenario import read_scenarios, read_uncertain_scenarios
+from buildbuy.engine.uncertainty import parse_range, sample, simulate, tornado, uncertain
+from buildbuy.workbook.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# A 12-month, flat-volume, undiscounted scenario with no hidden costs: API TCO is linear in the API prices.
+FLAT = dict(horizon_months=12, monthly_growth_rate=0.0, api_price_change_per_year=0.0, api_cached_input_share=0.0,
+            discount_rate_per_year=0.0, daily_active_users=1000, requests_per_user_per_day=50,
+            input_tokens_per_request=400, output_tokens_per_request=100, api_output_usd_per_mtok=10.0)
+
+
+def test_degenerate_range_gives_the_deterministic_result():
+    base = dict(daily_active_users=20_000, gpu_usd_per_hour=3.0, horizon_months=36)
+    point = uncertain(base)
+    ranged = uncertain(dict(base, daily_active_users={"low": 20_000, "mode": 20_000, "high": 20_000},
+                            gpu_usd_per_hour={"dist": "uniform", "low": 3.0, "high": 3.0}))
+    r = simulate(ranged, draws=500, seed=1)
+    expected = {o: float(model.npv(o, point.base)) for o in model.OPTIONS}
+    cheapest = min(expected, key=expected.get)
+    for o in model.OPTIONS:
+        for stat in ("p10", "p50", "p90", "mean"):
+            assert r.npv_usd[o][stat] == pytest.approx(expected[o], rel=1e-12)
+    assert r.p_cheapest[cheapest] == 1.0
+    assert r.p_recommendation_differs == 0.0
+
+
+def test_two_valued_input_gives_its_weight_exactly():
+    # At 100 users the API bill is tiny and the API is cheapest; at 200,000 users (10M requests/day) the API
+    # costs millions a month and a self-hosted option is cheaper. Latin-hypercube strata make the draw count of
+    # each value exact: 0.3 x 10,000 = 3,000 draws of 100 users (also over two chunks of 5,000: 1,500 each).
+    us = uncertain(dict(horizon_months=60, daily_active_users={"values": [100, 200_000], "weights": [3, 7]}))
+    low = uncertain(dict(horizon_months=60, daily_active_users=100)).base
+    high = uncertain(dict(horizon_months=60, daily_active_users=200_000)).base
+    assert min(model.OPTIONS, key=lambda o: model.npv(o, low)) == "API"
+    assert min(model.OPTIONS, key=lambda o: model.npv(o, high)) != "API"
+    for chunk in (None, 5000):
+        r = simulate(us, draws=10_000, seed=7, chunk=chunk)
+        assert r.p_cheapest["API"] == 0.3
+        assert sum(r.p_cheapest.values()) == pytest.approx(1.0)
+
+
+def test_linear_cost_in_a_uniform_input_has_the_analytic_percentiles():
+    # API TCO over 12 flat months: 50,000 requests/day x 365 days = 18,250,000 requests, each costing
+    # (400 x p_in + 100 x 10) / 1e6 USD, so TCO = 7,300 p_in + 18,250. With p_in ~ uniform(1, 3) its
+    # P10/P50/P90 are at p_in = 1.2 / 2.0 / 2.8: 27,010 / 32,850 / 38,690; mean 32,850.
+    # Latin-hypercube draws put each sample percentile within one stratum (2/10,000 of p_in = $1.46 of TCO).
+    us = uncertain(dict(FLAT, api_input_usd_per_mtok={"dist": "uniform", "low": 1, "high": 3}))
+    r = simulate(us, draws=10_000, seed=3)
+    got = r.tco_usd["API"]
+    assert got["p10"] == pytest.approx(27_010, abs=2)
+    assert got["p50"] == pytest.approx(32_850, abs=2)
+    assert got["p90"] == pytest.approx(38_690, abs=2)
+    assert got["mean"] == pytest.approx(32_850, abs=2)
+    assert r.npv_usd["API"]["p50"] == pytest.approx(32_850, abs=2)  # no discounting
+
+
+def test_tornado_order_and_swings_match_the_hand_working():
+    # FINE-TUNE minus API over 12 undiscounted months, 50,000 requests/day, fine-tune live after 3 months, no
+    # API fallback, 1 engineer. Worked by hand:
+    #   ml_engineer_usd_per_year ~ uniform(100k, 300k): P10 120k, P90 280k; FINE-TUNE pays 1 x 160k x 12/12
+    #     more at P90 -> swing 160,000.
+    #   api_output_usd_per_mtok ~ uniform(5, 15): P10 6, P90 14; the API pays it for 12 months, FINE-TUNE for
+    #     its first 3 -> the difference moves by 50,000 x 365/12 x 100 x 8 / 1e6 x 9 months = 10,950.
+    #   gpu_usd_per_hour ~ uniform(2, 4): P10 2.2, P90 3.8; one serving GPU x 730 h x 1.6 x 9 months = 10,512.
+    us = uncertain(dict(FLAT, api_input_usd_per_mtok=2.0, finetune_months=3, api_fallback_share=0.0,
+                        ml_engineers=1, mlops_usd_per_year=0, eval_usd_per_year=0, retrain_every_months=0,
+                        opportunity_cost_usd_per_month=0, min_gpus=1,
+                        ml_engineer_usd_per_year={"dist": "uniform", "low": 100_000, "high": 300_000},
+                        api_output_usd_per_mtok={"dist": "uniform", "low": 5, "high": 15},
+                        gpu_usd_per_hour={"dist": "uniform", "low": 2, "high": 4}))
+    rows = tornado(us, "FINE-TUNE", "API")
+    assert [r["input"] for r in rows] == ["ml_engineer_usd_per_year", "api_output_usd_per_mtok", "gpu_usd_per_hour"]
+    assert [r["swing_usd"] for r in rows] == pytest.approx([160_000, 10_950, 10_512], rel=1e-9)
+    assert rows[0]["low"] == pytest.approx(120_000) and rows[0]["high"] == pytest.approx(280_000)
+    # A dearer API makes FINE-TUNE relatively cheaper: the difference falls from P10 to P90.
+    assert rows[1]["npv_difference_at_high_usd"] < rows[1]["npv_difference_at_low_usd"]
+
+
+def test_distribution_known_answers():
+    # PERT(1, 2, 6): mean (1 + 4 x 2 + 6) / 6 = 2.5; triangular(1, 2, 6): mean 9 / 3 = 3, and its CDF at the
+    # mode is (2 - 1) / (6 - 1) = 0.2; lognormal(p10 2, p90 8): median sqrt(16) = 4.
+    u = (np.arange(100_000) + 0.5) / 100_000
+    pert = parse_range("gpu_usd_per_hour", {"low": 1, "mode": 2, "high": 6})
+    tri = parse_range("gpu_usd_per_hour", {"dist": "triangular", "low": 1, "mode": 2, "high": 6})
+    logn = parse_range("gpu_usd_per_hour", {"dist": "lognormal", "p10": 2, "p90": 8})
+    assert pert.dist == "pert" and pert.base == 2
+    assert pert.ppf(u).mean() == pytest.approx(2.5, rel=1e-4)
+    assert tri.ppf(u).mean() == pytest.approx(3.0, rel=1e-4)
+    assert tri.quantile(0.2) == pytest.approx(2.0, rel=1e-9)
+    assert logn.base == pytest.approx(4.0) and logn.quantile(0.5) == pytest.approx(4.0, rel=1e-9)
+    assert logn.quantile(0.1) == pytest.approx(2.0, rel=1e-9) and logn.quantile(0.9) == pytest.approx(8.0, rel=1e-9)
+    disc = parse_range("ml_engineers", {"values": [1, 2, 3], "weights": [1, 2, 1]})
+    assert disc.base == 2 and disc.quantile(0.1) == 1 and disc.quantile(0.5) == 2 and disc.quantile(0.9) == 3
+
+
+def test_rank_correlation_is_imposed():
+    us = uncertain(dict(api_input_usd_per_mtok={"dist": "uniform", "low": 1, "high": 3},
+                        api_output_usd_per_mtok={"dist": "lognormal", "p10": 5, "p90": 20},
+                        gpu_usd_per_hour={"low": 2, "mode": 2.5, "high": 4}),
+                   correlations=[{"inputs": ["api_input_usd_per_mtok", "api_output_usd_per_mtok"], "rank": 0.8}])
+    from scipy import stats
+
+    x = sample(us.uncertainty, 20_000, np.random.default_rng(5))
+    rho = stats.spearmanr(x["api_input_usd_per_mtok"], x["api_output_usd_per_mtok"]).statistic
+    assert rho == pytest.approx(0.8, abs=0.02)
+    assert abs(stats.spearmanr(x["api_input_usd_per_mtok"], x["gpu_usd_per_hour"]).statistic) < 0.03
+    tied = uncertain(dict(api_input_usd_per_mtok={"dist": "uniform", "low": 1, "high": 3},
+                          api_output_usd_per_mtok={"dist": "uniform", "low": 5, "high": 15}),
+                     correlations=[{"inputs": ["api_input_usd_per_mtok", "api_output_usd_per_mtok"], "rank": 1}])
+    y = sample(tied.uncertainty, 1000, np.random.default_rng(5))
+    # rank 1 = a shared driver: the output price is the same affine function of the input price in every draw.
+    assert np.allclose((y["api_output_usd_per_mtok"] - 5) / 10, (y["api_input_usd_per_mtok"] - 1) / 2, atol=2e-3)
+
+
+def test_same_seed_same_numbers_and_seeds_differ():
+    us = read_uncertain_scenarios(EXAMPLES / "uncertain-growth.toml")[0]
+    a, b = simulate(us, 3000, seed=11), simulate(us, 3000, seed=11)
+    c = simulate(us, 3000, seed=12)
+    assert a.as_dict() == b.as_dict()
+    assert a.npv_usd != c.npv_usd
+
+
+def test_example_file_base_case_and_ranges():
+    us = read_uncertain_scenarios(EXAMPLES / "uncertain-growth.toml")[0]
+    assert len(us.uncertainty.ranges) >= 5 and us.uncertainty.correlations
+    assert read_scenarios(EXAMPLES / "uncertain-growth.toml")[0].daily_active_users == \
+        us.uncertainty.ranges["daily_active_users"].base
+
+
+def test_risk_cli_json_keys(capsys):
+    assert main(["risk", str(EXAMPLES / "uncertain-growth.toml"), "--draws", "2000", "--seed", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("draws", "seed", "p_cheapest", "npv_usd", "tco_usd", "p_recommendation_differs", "tornado"):
+        assert key in out
+    assert out["draws"] == 2000 and out["seed"] == 4
+    assert sum(out["p_cheapest"].values()) + out["p_none_feasible"] == pytest.approx(1.0)
+    for o in model.OPTIONS:
+        s = out["npv_usd"][o]
+        assert s["p10"] <= s["p50"] <= s["p90"]
+        assert set(out["tco_usd"][o]) == {"p10", "p50", "p90", "mean"}
+    swings = [t["swing_usd"] for t in out["tornado"]]
+    assert swings == sorted(swings, reverse=True)
+    assert set(out["tornado"][0]) >= {"input", "low", "high", "swing_usd"}
+
+
+def test_recommend_states_how_often_the_answer_is_cheapest(capsys):
+    f = str(EXAMPLES / "uncertain-growth.toml")
+    assert main(["recommend", f, "--draws", "2000"]) == 0
+    text = capsys.readouterr().out
+    assert "is the cheapest feasible option in " in text and "% of 2,000 draws" in text
+    assert main(["recommend", f, "--draws", "2000", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["uncertainty"]["sentence"].startswith(rep["recommendation"] + " is the cheapest feasible option in")
+    assert main(["recommend", str(EXAMPLES / "regulated-saas.toml"), "--json"]) == 0
+    assert "uncertainty" not in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("line, words", [
+    ('daily_active_users = {low = -5, mode = 10, high = 20}', ["daily_active_users", "low -5", "lower bound", ">= 0"]),
+    ('gpu_utilization = {dist = "uniform", low = 0.5, high = 1.2}', ["gpu_utilization", "high 1.2", "upper bound",
+                                                                    "<= 1"]),
+    ('gpu_utilization = {dist = "lognormal", p10 = 0.4, p90 = 0.8}', ["gpu_utilization", "upper bound is 1"]),
+    ('gpu_usd_per_hour = {low = 2, mode = 5, high = 4}', ["gpu_usd_per_hour", "mode 5", "[low 2, high 4]"]),
+    ('gpu_usd_per_hour = {dist = "normal", low = 2, high = 4}', ["gpu_usd_per_hour", "dist must be one of"]),
+    ('gpu_usd_per_hour = {low = 2, high = 4}', ["gpu_usd_per_hour", "missing mode"]),
+    ('ml_engineers = {values = [1, 2], weights = [1]}', ["ml_engineers", "2 values but 1 weights"]),
+    ('regulated_industry = {values = [0, 1]}', ["regulated_industry", "cannot take a range"]),
+    ('horizon_months = {low = 12, mode = 24, high = 36}', ["horizon_months", "one horizon per run"]),
+    ('gpu_usd_per_hour = {low = 2, mode = 3, high = 4}\n[[correlation]]\ninputs = ["gpu_usd_per_hour", "mfu"]\n'
+     'rank = 0.5', ["correlation", "'mfu'", "no range"]),
+    ('gpu_usd_per_hour = {low = 2, mode = 3, high = 4}\nmfu = {low = 0.3, mode = 0.4, high = 0.5}\n'
+     '[[correlation]]\ninputs = ["gpu_usd_per_hour", "mfu"]\nrank = 1.5', ["gpu_usd_per_hour ~ mfu", "[-1, 1]"]),
+    ('gpu_usd_per_hour = [1, 2]', ["gpu_usd_per_hour", "bare list"]),
+])
+def test_bad_ranges_are_one_line_errors(tmp_path, line, words):
+    f = tmp_path / "bad.toml"
+    f.write_text(line + "\n")
+    proc = subprocess.run([sys.executable, "-m", "buildbuy.workbook.cli", "risk", str(f), "--draws", "100"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    err = proc.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err
+    for w in words:
+        assert w in err, (w, err)
+
+
+def test_bad_draws_and_no_ranges(tmp_path, capsys):
+    with pytest.raises(InputError, match="draws"):
+        simulate(uncertain(dict(gpu_usd_per_hour={"low": 2, "mode": 3, "high": 4})), draws=3)
+    assert main(["risk", str(EXAMPLES / "regulated-saas.toml")]) == 2
+    assert "has no range" in capsys.readouterr().err
+
+
+def test_draws_run_in_chunks_with_progress():
+    # Only a handful of numbers per draw are kept; the engine sees one chunk (10,000 draws at 60 months) at a
+    # time. The memory figure is printed by benchmarks/bench_risk.py; here: the chunks add up.
+    us = uncertain(dict(horizon_months=60, daily_active_users={"values": [100, 200_000], "weights": [1, 1]}))
+    seen = []
+    r = simulate(us, draws=40_000, seed=1, progress=seen.append)
+    assert seen == [10_000] * 4
+    assert r.p_cheapest["API"] == 0.5
