@@ -472,6 +472,7 @@ class RiskResult:
     npv_usd: dict[str, dict[str, float]]
     tco_usd: dict[str, dict[str, float]]
     npv_difference_usd: dict[str, float]
+    base_npv_difference_usd: float
     tornado: list[dict[str, Any]]
     rank_correlation: list[dict[str, Any]]
     histogram: list[dict[str, float]]
@@ -501,6 +502,7 @@ class RiskResult:
             "npv_usd": self.npv_usd,
             "tco_usd": self.tco_usd,
             "npv_difference_usd": self.npv_difference_usd,
+            "base_npv_difference_usd": self.base_npv_difference_usd,
             "tornado": self.tornado,
             "rank_correlation": self.rank_correlation,
             "histogram": self.histogram,
@@ -617,7 +619,9 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
         p_none_feasible=max(0.0, p_none), p_recommendation=p_rec,
         p_recommendation_differs=float(np.count_nonzero(rec != base_rec)) / draws,
         npv_usd={o: _stats(npv[o]) for o in options}, tco_usd={o: _stats(tco[o]) for o in options},
-        npv_difference_usd=_stats(diff), tornado=tornado(us, base_rec, runner),
+        npv_difference_usd=_stats(diff),
+        base_npv_difference_usd=base_npv[base_rec] - base_npv[runner] if runner else 0.0,
+        tornado=tornado(us, base_rec, runner),
         rank_correlation=_rank_correlation(inputs, diff), histogram=_histogram(diff), ranges=dict(unc.ranges))
     result.seconds = time.perf_counter() - t0
     return result
@@ -666,11 +670,14 @@ def tornado(us: UncertainScenario, option: str, runner_up: str | None) -> list[d
         raw[k] = col
     res = _choose(resolve(raw, scenario=base.name, catalog=us.catalog))
     d = _flat(res["npv_usd"][option], 2 * m) - _flat(res["npv_usd"][runner_up], 2 * m)
+    at_base = _choose(base)
+    d0 = float(np.asarray(at_base["npv_usd"][option]).ravel()[0] - np.asarray(at_base["npv_usd"][runner_up]).ravel()[0])
     rows = []
     for i, k in enumerate(keys):
         lo_d, hi_d = float(d[i]), float(d[m + i])
         rows.append({"input": k, "low": lows[k], "high": highs[k], "base": float(base[k]),
                      "npv_difference_at_low_usd": lo_d, "npv_difference_at_high_usd": hi_d,
+                     "change_at_low_usd": lo_d - d0, "change_at_high_usd": hi_d - d0,
                      "swing_usd": abs(hi_d - lo_d)})
     rows.sort(key=lambda r: (-r["swing_usd"], r["input"]))
     return rows
@@ -699,3 +706,33 @@ def _histogram(x: np.ndarray, bins: int = HISTOGRAM_BINS) -> list[dict[str, floa
     n = float(len(x))
     return [{"from_usd": float(edges[i]), "to_usd": float(edges[i + 1]), "share": float(counts[i]) / n}
             for i in range(bins)]
+
+
+def uncertain_from_tables(assumptions: Mapping[str, Any], ranges: Mapping[str, Mapping[str, Any]],
+                          correlations: Any = None, *, scenario: str | None = None,
+                          catalog: Any = None) -> UncertainScenario:
+    """A scenario from point inputs plus a separate table of ranges (the Excel layout).
+
+    A range's base is its ``base`` if given, else the input's point value (or its default); a PERT or triangular
+    range without ``mode`` takes that base as its mode, so ``{low, high}`` beside a point value is enough.
+    """
+    merged: dict[str, Any] = dict(assumptions)
+    specs = input_specs()
+    for key, raw in ranges.items():
+        spec = dict(raw)
+        point = merged.get(key)
+        if point is None and key in specs:
+            point = specs[key].default
+        if "base" not in spec and isinstance(point, (int, float)) and not isinstance(point, bool):
+            spec["base"] = point
+        dist = str(spec.get("dist") or ("discrete" if "values" in spec else "pert")).strip().lower()
+        if dist in ("pert", "triangular") and "mode" not in spec and "base" in spec:
+            lo, hi, b = spec.get("low"), spec.get("high"), spec["base"]
+            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (lo, hi, b)) \
+                    and not lo <= b <= hi:
+                raise RangeError(key, f"{key} range: the input's value {_g(float(b))} (the base case, used as the "
+                                 f"mode) must lie in [low {_g(float(lo))}, high {_g(float(hi))}]; give a mode or "
+                                 "change the value", scenario)
+            spec["mode"] = spec["base"]
+        merged[key] = spec
+    return uncertain(merged, scenario=scenario, catalog=catalog, correlations=correlations or None)
