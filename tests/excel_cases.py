@@ -65,6 +65,7 @@ CASES = [
     ("BVB_GPU", ("a100-sxm-80gb", "peak_bf16_dense_tflops"), 312.0, "NVIDIA A100 datasheet"),
     ("BVB_CATALOG", ("open_weight_model", "qwen2.5-7b", "parameters"), None, "equals the direct call"),
     ("BVB_VERSION", (), None, "equals the package version"),
+    ("BVB_INPUT", (A, "requests_per_day"), 50_000.0, "derived: 1,000 users x 50 requests"),
     ("BVB_RISK_TABLE", (A, RD), None, "equals the direct call"),
     ("BVB_RISK_TORNADO", (A, RU), None, "equals the direct call"),
     ("BVB_RISK_HISTOGRAM", (A, RU), None, "equals the direct call"),

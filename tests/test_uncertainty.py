@@ -214,3 +214,53 @@ def test_draws_run_in_chunks_with_progress():
     r = simulate(us, draws=40_000, seed=1, progress=seen.append)
     assert seen == [10_000] * 4
     assert r.p_cheapest["API"] == 0.5
+
+
+def test_fill_puts_ranges_on_the_risk_sheet_and_the_workbook_agrees_with_the_cli(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from buildbuy.workbook.fill import load_uncertain_scenarios
+
+    book = tmp_path / "risk.xlsx"
+    assert main(["fill", str(EXAMPLES / "uncertain-growth.toml"), "-o", str(book), "--recalc", "--check"]) == 0
+    capsys.readouterr()
+    us = load_uncertain_scenarios([EXAMPLES / "uncertain-growth.toml"])[0]
+    r = simulate(us)  # the defaults the sheet uses when its draws and seed cells are blank
+    wb = load_workbook(book, data_only=True)
+    ws = wb["Risk"]
+    rows = {ws.cell(i, 1).value: i for i in range(1, ws.max_row + 1)}
+    table = [ws.cell(i, 1).value for i in range(7, 7 + len(us.uncertainty.ranges))]
+    assert table == list(us.uncertainty.ranges)  # in the file's order
+    assert ws.cell(rows["Under the ranges"], 3).value == r.sentence()
+    for o in model.OPTIONS:
+        i = rows[o]
+        assert ws.cell(i, 2).value == pytest.approx(r.p_cheapest[o], abs=1e-12)
+        assert ws.cell(i, 4).value == pytest.approx(r.npv_usd[o]["p50"], rel=1e-12)
+    t = next(i for i in range(1, ws.max_row) if ws.cell(i, 1).value == "key" and ws.cell(i, 2).value == "input") + 1
+    for k, row in enumerate(r.tornado):
+        assert ws.cell(t + k, 2).value == row["input"]
+        assert ws.cell(t + k, 7).value == pytest.approx(row["swing_usd"], rel=1e-12)
+    assert ws.cell(t + len(r.tornado), 2).value in (None, "")
+
+
+def test_fill_refuses_ranges_without_a_ranges_table(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from buildbuy.engine import input_specs
+    from buildbuy.workbook.fill import fill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Inputs"
+    for i, key in enumerate(input_specs(), 1):
+        ws.cell(i, 1, key)
+        wb.defined_names[key] = DefinedName(key, attr_text=f"Inputs!$B${i}")
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    us = read_uncertain_scenarios(EXAMPLES / "uncertain-growth.toml")[0]
+    from buildbuy.workbook.xlsx import WorkbookFileError
+
+    with pytest.raises(WorkbookFileError, match="no 'risk_ranges' table"):
+        fill(us, tmp_path / "out.xlsx", template=plain)
+    assert not (tmp_path / "out.xlsx").exists()

@@ -494,6 +494,16 @@ def _spill(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[list[An
     return [list(columns)] + [[row.get(c, "") for c in columns] for row in rows]
 
 
+@udf("BVB_INPUT", "The value an input takes in the scenario: as given, else its default, derived or catalog value.",
+     "the input's value in its unit", ASSUMPTIONS, Arg("key", 'input name, e.g. "requests_per_day"', "text"))
+def _bvb_input(assumptions, key) -> Any:
+    a = _scenario(assumptions)
+    if key not in a:
+        raise InputError("key", key, "the name of an input (see docs/inputs.md)")
+    value = a[key]
+    return "" if value is None else value
+
+
 @udf("BVB_RISK_TABLE", "Monte Carlo P-table: per option the probability it is the cheapest feasible one and the "
      "P10/P50/P90/mean of its NPV and TCO (header row, one row per option; spills).",
      "option, share of draws, USD x 8", *RISK_ARGS, spills=True)

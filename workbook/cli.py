@@ -204,10 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_fill(args: argparse.Namespace) -> int:
     """`buildbuy fill`: scenarios into copies of the template, optionally recalculated."""
-    from .fill import fill_many, load_scenarios
+    from .fill import fill_many, load_uncertain_scenarios
     from .template import TEMPLATE_PATH
 
-    scenarios = load_scenarios(args.scenario)
+    scenarios = load_uncertain_scenarios(args.scenario)
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
                         progress=sys.stderr.isatty())

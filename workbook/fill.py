@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.engine import Assumptions, input_specs, read_scenarios
+from buildbuy.engine import Assumptions, input_specs
 from buildbuy.engine.errors import InputError
-from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
+from buildbuy.engine.scenario import ScenarioFileError, read_uncertain_scenarios, uncertain_from_data
+from buildbuy.engine.uncertainty import UncertainScenario, Uncertainty
 
 from .template import TEMPLATE_PATH
 from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
@@ -68,8 +69,65 @@ def input_cells(pkg: Package) -> dict[str, tuple[str, str]]:
     return out
 
 
-def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
-    """Write one scenario into a copy of the template at ``dst`` (atomic)."""
+#: Columns of the template's ranges table (Risk sheet), after its header row; "base" is a formula, not written.
+RANGE_TABLE_COLUMNS = ("input", "dist", "low", "base", "high", "mode", "values", "weights")
+_AREA_RE = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+):\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+)$")
+
+
+def range_table_cells(unc: Uncertainty, pkg: Package, scenario: str | None) -> dict[str, dict[str, Any]]:
+    """Sheet -> {cell: value} that put a scenario's ranges and correlations into the template's Risk tables."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    areas = {}
+    for nm, text, local in pkg.defined_names():
+        m = _AREA_RE.match(text)
+        if m and local is None and nm in ("risk_ranges", "risk_correlations"):
+            areas[nm] = m
+    if "risk_ranges" not in areas:
+        raise WorkbookFileError(f"scenario {scenario!r} has ranges, but the workbook has no 'risk_ranges' table "
+                                "to hold them (the bundled template has one on its Risk sheet)")
+    out: dict[str, dict[str, Any]] = {}
+    m = areas["risk_ranges"]
+    c1, r1, r2 = column_index_from_string(m["c1"]), int(m["r1"]), int(m["r2"])
+    rows = r2 - r1  # the first row holds the header words
+    if len(unc.ranges) > rows:
+        raise WorkbookFileError(f"scenario {scenario!r} has {len(unc.ranges)} ranges; the workbook's ranges table "
+                                f"holds {rows}")
+    cells = out.setdefault(m["sheet"], {})
+    for i, rng in enumerate(unc.ranges.values()):
+        p = rng.p
+        row = {"input": rng.key, "dist": rng.dist}
+        if rng.dist == "lognormal":
+            row.update(low=p["p10"], high=p["p90"])
+        elif rng.dist == "discrete":
+            row.update(values="; ".join(f"{v:g}" for v in p["values"]),
+                       weights="; ".join(f"{w:.12g}" for w in p["weights"]))
+        else:
+            row.update({k: p[k] for k in ("low", "mode", "high") if k in p})
+        for j, col in enumerate(RANGE_TABLE_COLUMNS):
+            if col != "base":
+                cells[f"{get_column_letter(c1 + j)}{r1 + 1 + i}"] = row.get(col)
+    if unc.correlations:
+        if "risk_correlations" not in areas:
+            raise WorkbookFileError(f"scenario {scenario!r} has correlations, but the workbook has no "
+                                    "'risk_correlations' table")
+        m = areas["risk_correlations"]
+        c1, r1, r2 = column_index_from_string(m["c1"]), int(m["r1"]), int(m["r2"])
+        if len(unc.correlations) > r2 - r1 + 1:
+            raise WorkbookFileError(f"scenario {scenario!r} has {len(unc.correlations)} correlations; the "
+                                    f"workbook's table holds {r2 - r1 + 1}")
+        cells = out.setdefault(m["sheet"], {})
+        for i, triple in enumerate(unc.correlations):
+            for j, v in enumerate(triple):
+                cells[f"{get_column_letter(c1 + j)}{r1 + i}"] = v
+    return out
+
+
+def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
+    """Write one scenario into a copy of the template at ``dst`` (atomic); ranges go to the Risk sheet."""
+    unc = None
+    if isinstance(a, UncertainScenario):
+        a, unc = a.base, a.uncertainty
     values = input_values(a)
     with Package(template) as pkg:
         cells = input_cells(pkg)
@@ -84,6 +142,9 @@ def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) 
         if "scenario_name" in cells:
             sheet, ref = cells["scenario_name"]
             by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+        if unc:
+            for sheet, cell_values in range_table_cells(unc, pkg, a.name).items():
+                by_sheet.setdefault(sheet, {}).update(cell_values)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
@@ -97,15 +158,20 @@ def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) 
 
 
 def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
-    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first."""
-    out: list[Assumptions] = []
+    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first (base cases)."""
+    return [u.base for u in load_uncertain_scenarios(sources)]
+
+
+def load_uncertain_scenarios(sources: Iterable[str | Path]) -> list[UncertainScenario]:
+    """Scenarios with their ranges from files and folders, all validated first."""
+    out: list[UncertainScenario] = []
     for source in sources:
         p = Path(source)
         files = sorted(q for q in p.iterdir() if q.suffix.lower() in (".toml", ".json")) if p.is_dir() else [p]
         if p.is_dir() and not files:
             raise ScenarioFileError(f"folder {p} holds no .toml or .json scenario file")
         for f in files:
-            out.extend(read_scenarios(f))
+            out.extend(read_uncertain_scenarios(f))
     names = [a.name for a in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -113,7 +179,7 @@ def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
     return out
 
 
-def output_path(a: Assumptions, out: Path, many: bool) -> Path:
+def output_path(a: Assumptions | UncertainScenario, out: Path, many: bool) -> Path:
     """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``."""
     if not many and out.suffix.lower() in (".xlsx", ".xlsm"):
         return out
@@ -123,8 +189,7 @@ def output_path(a: Assumptions, out: Path, many: bool) -> Path:
 
 def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, str, Any]:
     raw, name, dst, template, backend = job
-    a = scenarios_from_data(raw, default_name=name)[0]
-    fill(a, dst, template)
+    fill(uncertain_from_data(raw, default_name=name)[0], dst, template)
     report = None
     if backend:
         from .recalc import recalc
@@ -134,7 +199,8 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, st
     return name, dst, report
 
 
-def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | Path = TEMPLATE_PATH,
+def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path, *,
+              template: str | Path = TEMPLATE_PATH,
               recalc_backend: str | None = None, workers: int | None = None, progress: bool = True
               ) -> list[FillResult]:
     """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
@@ -143,8 +209,14 @@ def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | 
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
     for a in scenarios:
-        raw = {k: a[k] for k in a.given}
+        unc = a.uncertainty if isinstance(a, UncertainScenario) else None
+        a = a.base if isinstance(a, UncertainScenario) else a
+        raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
         raw["name"] = a.name
+        if unc:  # in the file's order: the order of the ranges fixes which random numbers each input gets
+            raw.update({k: r.as_dict() for k, r in unc.ranges.items()})
+            if unc.correlations:
+                raw["correlation"] = [{"inputs": [x, y], "rank": rho} for x, y, rho in unc.correlations]
         jobs.append((raw, a.name or "scenario", str(output_path(a, out, many)), str(template), recalc_backend))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []
