@@ -582,8 +582,9 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
     rng = np.random.default_rng(seed)
     npv = {o: np.empty(draws) for o in options}
     tco = {o: np.empty(draws) for o in options}
-    cheapest = np.empty(draws, dtype=object)
-    rec = np.empty(draws, dtype=object)
+    # Option per draw as a small code (index into options; -1 = none), not as text: 1 byte a draw.
+    cheapest = np.empty(draws, dtype=np.int8)
+    rec = np.empty(draws, dtype=np.int8)
     inputs = {k: np.empty(draws) for k in unc.ranges}
     done = 0
     while done < draws:
@@ -601,23 +602,24 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
         for o in options:
             npv[o][sl] = _flat(res["npv_usd"][o], n)
             tco[o][sl] = _flat(res["tco_usd"][o], n)
-        cheapest[sl] = _flat(res["cheapest_feasible"], n, object)
-        rec[sl] = _flat(res["recommendation"], n, object)
+        cheapest[sl] = _codes(res["cheapest_feasible"], options, n)
+        rec[sl] = _codes(res["recommendation"], options, n)
         for k, v in drawn.items():
             inputs[k][sl] = v
         done += n
         if progress:
             progress(n)
 
-    p_cheapest = {o: float(np.count_nonzero(cheapest == o)) / draws for o in options}
-    p_none = 1.0 - sum(p_cheapest.values())
-    p_rec = {o: float(np.count_nonzero(rec == o)) / draws for o in options}
+    p_cheapest = {o: float(np.count_nonzero(cheapest == i)) / draws for i, o in enumerate(options)}
+    p_none = float(np.count_nonzero(cheapest < 0)) / draws
+    p_rec = {o: float(np.count_nonzero(rec == i)) / draws for i, o in enumerate(options)}
+    base_code = options.index(base_rec) if base_rec in options else -1
     diff = npv[base_rec] - npv[runner] if runner else np.zeros(draws)
     result = RiskResult(
         scenario=base.name, draws=draws, seed=seed, options=options, base_recommendation=base_rec,
         base_cheapest=base_cheap, runner_up=runner, base_npv_usd=base_npv, p_cheapest=p_cheapest,
-        p_none_feasible=max(0.0, p_none), p_recommendation=p_rec,
-        p_recommendation_differs=float(np.count_nonzero(rec != base_rec)) / draws,
+        p_none_feasible=p_none, p_recommendation=p_rec,
+        p_recommendation_differs=float(np.count_nonzero(rec != base_code)) / draws,
         npv_usd={o: _stats(npv[o]) for o in options}, tco_usd={o: _stats(tco[o]) for o in options},
         npv_difference_usd=_stats(diff),
         base_npv_difference_usd=base_npv[base_rec] - base_npv[runner] if runner else 0.0,
@@ -625,6 +627,15 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
         rank_correlation=_rank_correlation(inputs, diff), histogram=_histogram(diff), ranges=dict(unc.ranges))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _codes(names: Any, options: tuple[str, ...], n: int) -> np.ndarray:
+    """Option names per draw -> their index in ``options`` (-1 for none / not an option)."""
+    names = _flat(names, n, object)
+    out = np.full(n, -1, dtype=np.int8)
+    for i, o in enumerate(options):
+        out[names == o] = i
+    return out
 
 
 def _opt_name(x: Any) -> str | None:

@@ -264,3 +264,21 @@ def test_fill_refuses_ranges_without_a_ranges_table(tmp_path):
     with pytest.raises(WorkbookFileError, match="no 'risk_ranges' table"):
         fill(us, tmp_path / "out.xlsx", template=plain)
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_bad_range_on_the_risk_sheet_is_a_readable_error_and_fails_the_master_check(tmp_path):
+    from openpyxl import load_workbook
+
+    from buildbuy.workbook.recalc import recalc
+    from buildbuy.workbook.template import TEMPLATE_PATH
+
+    wb = load_workbook(TEMPLATE_PATH)
+    ws = wb["Risk"]
+    ws["A7"], ws["C7"], ws["E7"] = "daily_active_users", -5, 2000
+    book = tmp_path / "bad.xlsx"
+    wb.save(book)
+    rep = recalc(book, book)
+    assert rep.check_total == 1
+    lines = [e.line() for e in rep.errors]
+    assert lines and all(line.startswith("Risk!") for line in lines)
+    assert all("daily_active_users range: low -5 is below the input's lower bound" in line for line in lines)

@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, Reference, Series
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED, DISTRIBUTIONS, HISTOGRAM_BINS
+from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED, DISTRIBUTIONS, HISTOGRAM_BINS, MAX_DRAWS
 
 from .common import OPTIONS, Layout, formula, header, name, put, title, widths
 from .styles import COUNT, DECIMAL, GENERAL, MONEY, RATE
@@ -85,6 +85,11 @@ def build(wb: Any, layout: Layout) -> None:
     put(ws, f"B{s + 1}", None, "Input", GENERAL)
     put(ws, f"C{s + 1}", f"whole number (blank = {DEFAULT_SEED}); same seed, same numbers", "Unit")
     name(wb, "risk_seed", f"Risk!$B${s + 1}")
+    for ref, lo, hi, what in ((f"B{s}", 10, MAX_DRAWS, "draws"), (f"B{s + 1}", 0, 2**31 - 1, "seed")):
+        dv = DataValidation(type="whole", operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True,
+                            errorTitle=what, error=f"A whole number in [{lo:,}, {hi:,}], or blank for the default.")
+        ws.add_data_validation(dv)
+        dv.add(ref)
 
     r = s + 3
     put(ws, f"A{r}", "Result", "Section")
