@@ -73,6 +73,8 @@ CASES = [
      "a range of one value is the deterministic case: $91,250/year x 3 years"),
     ("BVB_RISK_CELL", (A, RU, "tornado", 1, "high"), 14.0, "by hand: P90 of uniform(5, 15) = 5 + 0.9 x 10"),
     ("BVB_RISK_CELL", (A, RU, "tornado", 2, "swing_usd"), "", "blank past the last row"),
+    ("BVB_RISK_CELL", (A, RU, "histogram", 21, "share", None, None, None, "-"), "-",
+     "what the caller asks for past the last of 20 bins"),
     ("BVB_RISK", (A, RU, "draws"), 10_000.0, "the default number of draws"),
     ("BVB_RISK", (A, RD, "p_recommendation_differs"), 0.0, "no uncertainty: every draw is the base case"),
 ]

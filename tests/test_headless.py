@@ -28,6 +28,8 @@ def _literal(v, ref_style):
         return "assumptions" if ref_style else "Inputs!$A$1:$B$7"
     if v is RD or v is RU:
         return RANGE_REFS[v]
+    if v is None:
+        return "Ranges!$Z$99"  # a blank cell: an argument left to its default
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, str):

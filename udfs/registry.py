@@ -533,8 +533,9 @@ def _bvb_risk_histogram(assumptions, ranges, correlations, draws, seed) -> Any:
      Arg("table", '"p_table", "tornado" or "histogram"', "text"),
      Arg("row", "1 for the first row, or an option name in the P-table", "scalar"),
      Arg("column", "a column of the table, e.g. \"npv_p50\" or \"swing_usd\"", "text"),
-     CORRELATIONS, DRAWS, SEED)
-def _bvb_risk_cell(assumptions, ranges, table, row, column, correlations, draws, seed) -> Any:
+     CORRELATIONS, DRAWS, SEED,
+     Arg("past_end", 'what rows past the last one show, default "" (blank)', "scalar", True))
+def _bvb_risk_cell(assumptions, ranges, table, row, column, correlations, draws, seed, past_end) -> Any:
     columns = {"p_table": P_TABLE_COLUMNS, "tornado": TORNADO_COLUMNS, "histogram": HISTOGRAM_COLUMNS}
     if table not in columns:
         raise InputError("table", table, "one of " + ", ".join(repr(t) for t in columns))
@@ -545,7 +546,9 @@ def _bvb_risk_cell(assumptions, ranges, table, row, column, correlations, draws,
         return rows[model.OPTIONS.index(model.normalize_option(row))][column]
     if isinstance(row, bool) or not isinstance(row, (int, float)) or row < 1 or row != int(row):
         raise InputError("row", row, "a whole number >= 1" + (" or an option name" if table == "p_table" else ""))
-    return rows[int(row) - 1][column] if row <= len(rows) else ""
+    if row > len(rows):
+        return "" if past_end is None else past_end
+    return rows[int(row) - 1][column]
 
 
 @udf("BVB_RISK", "One figure of the Monte Carlo: " + ", ".join(RISK_STATS) + '; or "p_cheapest:OPTION".',

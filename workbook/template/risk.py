@@ -20,6 +20,8 @@ from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED, DISTRIBUTIO
 from .common import OPTIONS, Layout, formula, header, name, put, title, widths
 from .styles import COUNT, DECIMAL, GENERAL, MONEY, RATE
 
+#: Input values of any size: 18,953 / 2.19 / 0.008.
+VALUE = "[>=1000]#,##0;[>=1]#,##0.00;0.000"
 #: Rows of the ranges table (uncertain inputs).
 RANGE_ROWS = 20
 CORRELATION_ROWS = 6
@@ -32,11 +34,15 @@ RANGE_HEADS = [("input", "input name, as on Inputs"), ("dist", "pert (blank), tr
 P_COLUMNS = [("p_cheapest", "P(cheapest)", RATE), ("npv_p10", "NPV P10", MONEY), ("npv_p50", "NPV P50", MONEY),
              ("npv_p90", "NPV P90", MONEY), ("npv_mean", "NPV mean", MONEY), ("tco_p10", "TCO P10", MONEY),
              ("tco_p50", "TCO P50", MONEY), ("tco_p90", "TCO P90", MONEY)]
-T_COLUMNS = [("input", "Input", GENERAL), ("low", "P10", DECIMAL), ("high", "P90", DECIMAL),
+T_COLUMNS = [("input", "Input", GENERAL), ("low", "P10", VALUE), ("high", "P90", VALUE),
              ("change_at_low_usd", "Change at P10", MONEY), ("change_at_high_usd", "Change at P90", MONEY),
              ("swing_usd", "Swing", MONEY), ("rank_correlation", "Rank corr.", DECIMAL)]
 H_COLUMNS = [("from_usd", "From (USD)", MONEY), ("to_usd", "To (USD)", MONEY), ("share", "Share of draws", RATE)]
 ARGS = "risk_correlations,risk_draws,risk_seed"
+#: Rows past the last tornado input or histogram bin show "-": LibreOffice reads a cached blank text result of a
+#: function it does not know as #NAME?, a dash it shows as it is.
+PAST_END = '"-"'
+
 
 
 def build(wb: Any, layout: Layout) -> None:
@@ -60,7 +66,7 @@ def build(wb: Any, layout: Layout) -> None:
     for r in range(first, last + 1):
         for col in "ABCEFGH":
             put(ws, f"{col}{r}", None, "Input")
-        formula(ws, f"D{r}", f'=IF(A{r}="","",BVB_INPUT(assumptions,A{r}))', GENERAL)
+        formula(ws, f"D{r}", f'=IF(A{r}="","",BVB_INPUT(assumptions,A{r}))', VALUE)
         dists.add(f"B{r}")
     # The table the engine reads: the header words, then the rows.
     name(wb, "risk_ranges", f"Risk!$A${head}:$H${last}")
@@ -138,7 +144,7 @@ def build(wb: Any, layout: Layout) -> None:
         for j, (_, _, fmt) in enumerate(T_COLUMNS):
             col = get_column_letter(2 + j)
             formula(ws, f"{col}{row}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"tornado",$A{row},{col}${r + 2},'
-                                       f"{ARGS})", fmt)
+                                       f"{ARGS},{PAST_END})", fmt)
     t_last = t_first + RANGE_ROWS - 1
     r = t_last + 2
 
@@ -154,7 +160,7 @@ def build(wb: Any, layout: Layout) -> None:
         for j, (_, _, fmt) in enumerate(H_COLUMNS):
             col = get_column_letter(2 + j)
             formula(ws, f"{col}{row}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"histogram",$A{row},'
-                                       f"{col}${r + 2},{ARGS})", fmt)
+                                       f"{col}${r + 2},{ARGS},{PAST_END})", fmt)
     h_last = h_first + HISTOGRAM_BINS - 1
     ws.freeze_panes = "A4"
     _charts(ws, t_first, t_last, h_first, h_last)
