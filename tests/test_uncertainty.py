@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from buildbuy.engine import model
 from buildbuy.engine.errors import InputError
@@ -240,7 +242,7 @@ def test_fill_puts_ranges_on_the_risk_sheet_and_the_workbook_agrees_with_the_cli
     for k, row in enumerate(r.tornado):
         assert ws.cell(t + k, 2).value == row["input"]
         assert ws.cell(t + k, 7).value == pytest.approx(row["swing_usd"], rel=1e-12)
-    assert ws.cell(t + len(r.tornado), 2).value in (None, "")
+    assert ws.cell(t + len(r.tornado), 2).value == "-"  # past the last input
 
 
 def test_fill_refuses_ranges_without_a_ranges_table(tmp_path):
@@ -282,3 +284,31 @@ def test_a_bad_range_on_the_risk_sheet_is_a_readable_error_and_fails_the_master_
     lines = [e.line() for e in rep.errors]
     assert lines and all(line.startswith("Risk!") for line in lines)
     assert all("daily_active_users range: low -5 is below the input's lower bound" in line for line in lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lo=st.floats(0.0, 1.0), width=st.floats(0.0, 1.0), at=st.floats(0.0, 1.0),
+       dist=st.sampled_from(["pert", "triangular", "uniform"]))
+def test_bounded_ranges_draw_inside_their_ends_and_the_input_bounds(lo, width, at, dist):
+    # A share input (gpu_utilization, allowed (0, 1]): whatever valid range is given, every draw is in
+    # [low, high], so the engine's own validation never rejects a draw.
+    low = max(lo, 1e-3)
+    high = min(low + width, 1.0)
+    spec = {"dist": dist, "low": low, "high": high}
+    if dist != "uniform":
+        spec["mode"] = low + at * (high - low)
+    r = parse_range("gpu_utilization", spec)
+    u = (np.arange(2000) + 0.5) / 2000
+    x = r.ppf(np.concatenate([[0.0, 1e-12], u, [1 - 1e-12]]))
+    assert np.all(x >= low - 1e-12) and np.all(x <= high + 1e-12)
+    assert low <= r.base <= high
+    assert np.all(np.diff(r.ppf(u)) >= -1e-12)  # a quantile function never decreases
+
+
+def test_json_scenario_with_ranges(tmp_path):
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({"name": "j", "daily_active_users": {"values": [100, 200000], "weights": [1, 3]},
+                             "horizon_months": 60}))
+    us = read_uncertain_scenarios(f)[0]
+    assert us.base.daily_active_users == 200000  # the most likely value is the base case
+    assert simulate(us, 10_000, 1).p_cheapest["API"] == 0.25
