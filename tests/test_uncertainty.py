@@ -312,3 +312,33 @@ def test_json_scenario_with_ranges(tmp_path):
     us = read_uncertain_scenarios(f)[0]
     assert us.base.daily_active_users == 200000  # the most likely value is the base case
     assert simulate(us, 10_000, 1).p_cheapest["API"] == 0.25
+
+
+def test_libreoffice_shows_the_risk_sheet_as_computed(tmp_path):
+    from openpyxl import load_workbook
+
+    from buildbuy.workbook.fill import fill, load_uncertain_scenarios
+    from buildbuy.workbook.libreoffice import cell, sheet_values, soffice
+    from buildbuy.workbook.recalc import recalc
+
+    if soffice() is None:
+        pytest.skip("LibreOffice is not installed")
+    book = tmp_path / "risk.xlsx"
+    fill(load_uncertain_scenarios([EXAMPLES / "uncertain-growth.toml"])[0], book)
+    recalc(book)
+    ours = load_workbook(book, data_only=True)["Risk"]
+    lo = sheet_values(book)
+    compared = 0
+    for row in ours.iter_rows():
+        for c in row:
+            if c.value is None:
+                continue
+            shown = cell(lo, "Risk", c.coordinate)
+            if isinstance(c.value, (int, float)) and shown.endswith("%"):  # LibreOffice writes percentages as such
+                assert float(shown[:-1]) / 100 == pytest.approx(c.value, abs=5e-5), (c.coordinate, shown)
+            elif isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                assert float(shown) == pytest.approx(c.value, rel=1e-12, abs=1e-9), (c.coordinate, shown)
+            else:
+                assert shown == c.value, (c.coordinate, shown, c.value)
+            compared += 1
+    assert compared > 400
