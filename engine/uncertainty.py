@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import model
-from .errors import InputError
+from .errors import BuildBuyError, InputError
 from .inputs import NUMERIC_KINDS, Assumptions, InputSpec, input_specs, resolve
 
 #: Distributions a range may name.
@@ -59,13 +59,10 @@ class RangeError(InputError):
     """A range is malformed or leaves its input's allowed bounds; the message names the input and the bound."""
 
     def __init__(self, key: str, message: str, scenario: str | None = None) -> None:
-        where = f"scenario {scenario!r}: " if scenario else ""
-        self.key = key
-        self.value = None
-        self.allowed = message
-        self.scenario = scenario
-        Exception.__init__(self, f"{where}{message}")
-        self.message = f"{where}{message}"
+        # Not InputError's "KEY must be ALLOWED, got VALUE" sentence: the message already names the input,
+        # the offending figure and the bound.
+        self.key, self.value, self.allowed, self.scenario = key, None, message, scenario
+        BuildBuyError.__init__(self, (f"scenario {scenario!r}: " if scenario else "") + message)
 
 
 # ------------------------------------------------------------------------------------------ ranges
