@@ -154,3 +154,174 @@ def train_compute_cost_usd(model_parameters: Any, training_tokens: Any, gpu_peak
     hours = train_gpu_hours(model_parameters, training_tokens, gpu_peak_tflops, mfu)
     price = check_value("gpu_usd_per_hour", gpu_usd_per_hour)
     return _out(np.multiply(hours, price))
+
+
+# ----------------------------------------------------------------------------------- serving sizing
+BYTES_PER_GB = 1e9
+#: FLOPs per active parameter per token in a forward pass (prefill).
+FORWARD_FLOPS_PER_PARAM_TOKEN = 2
+
+
+def weights_memory_gb(model_parameters: Any, bytes_per_parameter: Any) -> Any:
+    """GPU memory of the model weights, GB: parameters x bytes per parameter / 1e9.
+
+    Examples
+    --------
+    Llama 3.1 70B (70.6e9 parameters) in BF16: 141.2 GB.
+
+    >>> round(weights_memory_gb(70.6e9, 2), 1)
+    141.2
+    """
+    n = check_value("serving_model_parameters", model_parameters)
+    b = check_value("serving_bytes_per_parameter", bytes_per_parameter)
+    return _out(np.multiply(n, b) / BYTES_PER_GB)
+
+
+def kv_cache_memory_gb(kv_cache_bytes_per_token: Any, context_tokens: Any, sequences: Any) -> Any:
+    """GPU memory of the KV cache, GB: bytes per token x tokens of context x sequences in the batch / 1e9."""
+    per_token = check_value("kv_cache_bytes_per_token", kv_cache_bytes_per_token)
+    ctx = check_value("tokens_per_request", context_tokens)
+    seqs = check_value("concurrent_sequences_per_replica", sequences)
+    return _out(np.multiply(np.multiply(per_token, ctx), seqs) / BYTES_PER_GB)
+
+
+def replica_gpus(memory_needed_gb: Any, gpu_memory_gb: Any, gpu_memory_reserve_share: Any = 0.1,
+                 max_gpus_per_replica: Any = 8) -> tuple[Any, Any]:
+    """GPUs one replica spans (tensor parallel, a power of two) so that weights and KV cache fit, and whether
+    that is within ``max_gpus_per_replica``.
+
+    Notes
+    -----
+    ``gpus = 2^ceil(log2(needed / (gpu_memory x (1 - reserve))))``, at least 1. When it exceeds the maximum
+    the count is still returned (so costs can be shown) with ``fits = False``.
+
+    Returns
+    -------
+    (gpus per replica, fits)
+    """
+    mem = check_value("gpu_memory_gb", gpu_memory_gb)
+    reserve = check_value("gpu_memory_reserve_share", gpu_memory_reserve_share)
+    most = check_value("max_gpus_per_replica", max_gpus_per_replica)
+    usable = np.multiply(mem, 1.0 - np.asarray(reserve))
+    ratio = np.asarray(memory_needed_gb, dtype=float) / usable
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gpus = np.where(ratio <= 1, 1.0, 2.0 ** np.ceil(np.round(np.log2(np.maximum(ratio, 1.0)), 9)))
+    fits = gpus <= np.asarray(most)
+    return _out(gpus), (bool(fits) if np.ndim(fits) == 0 else fits)
+
+
+def check_model_fits(memory_needed_gb: Any, gpu_memory_gb: Any, gpu_memory_reserve_share: Any = 0.1,
+                     max_gpus_per_replica: Any = 8) -> Any:
+    """GPUs per replica, or an InputError naming the model's and the GPUs' memory when it cannot fit."""
+    from .errors import InputError
+
+    gpus, fits = replica_gpus(memory_needed_gb, gpu_memory_gb, gpu_memory_reserve_share, max_gpus_per_replica)
+    if not np.all(fits):
+        need = float(np.max(memory_needed_gb))
+        usable = float(np.min(np.multiply(gpu_memory_gb, 1.0 - np.asarray(gpu_memory_reserve_share))))
+        most = int(np.min(max_gpus_per_replica))
+        raise InputError("serving_model_parameters", f"{need:,.1f} GB of weights and KV cache",
+                         f"a model that fits {most} GPUs of {usable:,.1f} GB usable each "
+                         f"({most * usable:,.1f} GB; gpu_memory_gb, max_gpus_per_replica)")
+    return gpus
+
+
+def decode_tokens_per_second(model_parameters: Any, bytes_per_parameter: Any, kv_cache_bytes_per_token: Any,
+                             context_tokens: Any, sequences: Any, gpus_per_replica: Any,
+                             gpu_memory_bandwidth_gb_per_s: Any, decode_efficiency: Any) -> Any:
+    """Output tokens/s of one replica, roofline estimate (decode is memory-bandwidth bound).
+
+    Notes
+    -----
+    Each decode step reads every weight once and the KV cache of every sequence, and yields one token per
+    sequence: ``tokens/s = sequences / (bytes per step / (gpus x bandwidth)) x efficiency``, with
+    ``bytes per step = parameters x bytes/parameter + sequences x context x KV bytes/token``. An estimate
+    labelled as one: replace it with a measured ``tokens_per_second_per_gpu``.
+
+    Examples
+    --------
+    An 8B BF16 model (16 GB), 32 sequences of 500 tokens at 131,072 KV bytes/token (2.1 GB), one A100 80GB
+    (2,039 GB/s) at 50% of the roofline: step = 18.097e9 / 2.039e12 = 8.875 ms; 32 / 8.875 ms x 0.5 = 1,802.6.
+
+    >>> round(decode_tokens_per_second(8e9, 2, 131_072, 500, 32, 1, 2_039, 0.5), 1)
+    1802.6
+    """
+    weights = np.multiply(model_parameters, bytes_per_parameter)
+    kv = np.multiply(np.multiply(kv_cache_bytes_per_token, context_tokens), sequences)
+    bandwidth = np.multiply(gpus_per_replica, gpu_memory_bandwidth_gb_per_s) * BYTES_PER_GB
+    return _out(np.multiply(sequences, bandwidth) / (weights + kv) * np.asarray(decode_efficiency))
+
+
+def prefill_tokens_per_second(active_parameters: Any, gpus_per_replica: Any, gpu_peak_tflops: Any,
+                              prefill_mfu: Any) -> Any:
+    """Input tokens/s of one replica, roofline estimate (prefill is compute bound): gpus x peak x MFU / 2N."""
+    flops = np.multiply(np.multiply(gpus_per_replica, gpu_peak_tflops), prefill_mfu) * 1e12
+    return _out(flops / (FORWARD_FLOPS_PER_PARAM_TOKEN * np.asarray(active_parameters, dtype=float)))
+
+
+def replica_seconds_per_request(input_tokens_per_request: Any, output_tokens_per_request: Any,
+                                model_parameters: Any, active_parameters: Any, bytes_per_parameter: Any,
+                                kv_cache_bytes_per_token: Any, sequences: Any, gpus_per_replica: Any,
+                                gpu_memory_bandwidth_gb_per_s: Any, gpu_peak_tflops: Any, decode_efficiency: Any,
+                                prefill_mfu: Any, tokens_per_second_per_gpu: Any = 0.0) -> Any:
+    """Seconds of one replica's capacity a request uses: input tokens at the prefill rate plus output tokens at
+    the decode rate; or all tokens at ``tokens_per_second_per_gpu x gpus`` when that measured figure is > 0."""
+    tin = np.asarray(input_tokens_per_request, dtype=float)
+    tout = np.asarray(output_tokens_per_request, dtype=float)
+    decode = decode_tokens_per_second(model_parameters, bytes_per_parameter, kv_cache_bytes_per_token,
+                                      tin + tout, sequences, gpus_per_replica, gpu_memory_bandwidth_gb_per_s,
+                                      decode_efficiency)
+    prefill = prefill_tokens_per_second(active_parameters, gpus_per_replica, gpu_peak_tflops, prefill_mfu)
+    measured = np.asarray(tokens_per_second_per_gpu, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_measure = (tin + tout) / (np.where(measured > 0, measured, 1.0) * np.asarray(gpus_per_replica))
+    return _out(np.where(measured > 0, by_measure, tin / prefill + tout / decode))
+
+
+# ----------------------------------------------------------------------------------- training, ownership
+def training_gpu_hours(model_parameters: Any, training_tokens: Any, gpu_peak_tflops: Any, mfu: Any,
+                       training_tokens_per_second_per_gpu: Any = 0.0) -> Any:
+    """GPU-hours of one pre-training run: tokens / measured tokens/s/GPU when given (> 0), else 6ND FLOPs at
+    peak x MFU."""
+    estimate = train_gpu_hours(model_parameters, training_tokens, gpu_peak_tflops, mfu)
+    tps = np.asarray(check_value("training_tokens_per_second_per_gpu", training_tokens_per_second_per_gpu))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        measured = np.asarray(training_tokens, dtype=float) / (np.where(tps > 0, tps, 1.0) * 3600.0)
+    return _out(np.where(tps > 0, measured, estimate))
+
+
+def rent_vs_buy_breakeven_hours(gpu_purchase_usd: Any, gpu_usd_per_hour: Any, gpu_residual_value_share: Any = 0.0,
+                                gpu_power_kw: Any = 0.0, pue: Any = 1.0, electricity_usd_per_kwh: Any = 0.0,
+                                hardware_maintenance_share_per_year: Any = 0.0,
+                                colocation_usd_per_kw_month: Any = 0.0, serving_hours_per_month: Any = 730.0
+                                ) -> Any:
+    """Hours of use of one GPU at which buying it costs the same as renting it (inf: renting always cheaper).
+
+    Notes
+    -----
+    Renting costs ``rent x H``. Buying costs the purchase net of resale, power for the hours used, and the
+    monthly maintenance and colocation for the months those hours take at ``serving_hours_per_month``::
+
+        H = purchase x (1 - residual) / (rent - kW x PUE x price/kWh - (maintenance + colocation) / hours_per_month)
+
+    Examples
+    --------
+    A $30,000 GPU against $2.50/hour with nothing else counted: 12,000 hours.
+
+    >>> rent_vs_buy_breakeven_hours(30_000, 2.5)
+    12000.0
+    """
+    purchase = check_value("gpu_purchase_usd", gpu_purchase_usd)
+    rent = check_value("gpu_usd_per_hour", gpu_usd_per_hour)
+    residual = check_value("gpu_residual_value_share", gpu_residual_value_share)
+    kw = check_value("gpu_power_kw", gpu_power_kw)
+    p = check_value("pue", pue)
+    kwh = check_value("electricity_usd_per_kwh", electricity_usd_per_kwh)
+    maint = check_value("hardware_maintenance_share_per_year", hardware_maintenance_share_per_year)
+    colo = check_value("colocation_usd_per_kw_month", colocation_usd_per_kw_month)
+    hours = check_value("serving_hours_per_month", serving_hours_per_month)
+    monthly = np.multiply(purchase, maint) / MONTHS_PER_YEAR + np.multiply(kw, colo)
+    saving_per_hour = rent - np.multiply(np.multiply(kw, p), kwh) - monthly / np.asarray(hours)
+    net = np.multiply(purchase, 1.0 - np.asarray(residual))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _out(np.where(saving_per_hour > 0, net / np.where(saving_per_hour > 0, saving_per_hour, 1.0), np.inf))

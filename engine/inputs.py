@@ -30,6 +30,15 @@ NUMERIC_KINDS = ("number", "integer", "share")
 TRUE_WORDS = ("true", "yes", "y", "1")
 FALSE_WORDS = ("false", "no", "n", "0")
 META_KEYS = ("name", "description")
+#: Section titles of the input groups, in the order documents and the template show them.
+GROUP_TITLES = {
+    "volume": "Volume", "api": "Hosted API (layer 1)", "finetune": "Fine-tune and self-host (layer 2)",
+    "serving": "Serving: sized from the model and the GPU", "ownership": "GPUs: rent, reserve or buy",
+    "train": "Train from scratch (layer 3)", "hidden": "Hidden costs", "context": "Context: the four questions",
+    "moat": "Data moat litmus test", "model": "Model settings",
+}
+#: Bytes of one cached key or value (BF16/FP16 KV cache).
+KV_CACHE_BYTES_PER_VALUE = 2
 
 
 @dataclass(frozen=True)
@@ -209,8 +218,9 @@ def resolve(raw: Mapping[str, Any] | None = None, *, scenario: str | None = None
     for key, spec in specs.items():
         if key not in values and spec.default is not None:
             values[key] = _check(spec, spec.default, name)
-    _fill_from_catalog(values, given, name, catalog)
-    _derive(values, given, name)
+    given_by_catalog: set[str] = set()
+    _fill_from_catalog(values, given, name, catalog, given_by_catalog)
+    _derive(values, given | given_by_catalog, name)
     _cross_checks(values, name)
     ordered = {k: values[k] for k in specs}
     return Assumptions(ordered, frozenset(given), name)
@@ -309,14 +319,41 @@ def _check_bool(spec: InputSpec, value: Any, scenario: str | None) -> bool:
     raise InputError(spec.key, value, spec.allowed, scenario)
 
 
-def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | None, catalog: Any) -> None:
-    model_id = values.get("api_model") or ""
-    gpu_id = values.get("gpu_type") or ""
-    if not model_id and not gpu_id:
+#: Catalog fields filled into inputs the user left out: (table, selector input) -> {input: field}.
+#: Optional fields (older or user catalogs may lack them) are skipped when absent.
+_CATALOG_FILLS: dict[tuple[str, str], dict[str, str]] = {
+    ("gpu", "gpu_type"): {
+        "gpu_usd_per_hour": "usd_per_hour",
+        "gpu_memory_gb": "memory_gb",
+        "gpu_memory_bandwidth_gb_per_s": "memory_bandwidth_gb_per_s",
+        "serving_gpu_peak_tflops": "peak_bf16_dense_tflops",
+        "gpu_purchase_usd": "purchase_usd",
+        "gpu_power_kw": "power_kw",
+    },
+    ("gpu", "training_gpu_type"): {
+        "gpu_peak_tflops": "peak_bf16_dense_tflops",
+        "training_gpu_usd_per_hour": "usd_per_hour",
+    },
+    ("open_weight_model", "serving_model"): {
+        "serving_model_parameters": "parameters",
+        "serving_active_parameters": "active_parameters",
+        "serving_layers": "num_layers",
+        "serving_kv_heads": "num_kv_heads",
+        "serving_head_dim": "head_dim",
+    },
+}
+
+
+def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | None, catalog: Any,
+                       given_by_catalog: set[str]) -> None:
+    selectors = {key: values.get(key) or "" for key in ("api_model", "gpu_type", "training_gpu_type",
+                                                        "serving_model")}
+    if not any(selectors.values()):
         return
     from .catalog import default_catalog
 
     cat = catalog or default_catalog()
+    model_id = selectors["api_model"]
     if model_id:
         row = cat.find("api_model", model_id, key="api_model", scenario=scenario)
         fills = {
@@ -329,11 +366,19 @@ def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | 
         for key, val in fills.items():
             if key not in given:
                 values[key] = float(val)
-    if gpu_id:
-        row = cat.find("gpu", gpu_id, key="gpu_type", scenario=scenario)
-        for key, field in (("gpu_usd_per_hour", "usd_per_hour"), ("gpu_peak_tflops", "peak_bf16_dense_tflops")):
-            if key not in given:
-                values[key] = float(row[field])
+    if selectors["gpu_type"] and not selectors["training_gpu_type"] and "gpu_peak_tflops" not in given:
+        # Pre-training on the serving GPU type unless a training GPU is named.
+        row = cat.find("gpu", selectors["gpu_type"], key="gpu_type", scenario=scenario)
+        values["gpu_peak_tflops"] = float(row["peak_bf16_dense_tflops"])
+    specs = _load_specs()
+    for (table, selector), fields in _CATALOG_FILLS.items():
+        if not selectors[selector]:
+            continue
+        row = cat.find(table, selectors[selector], key=selector, scenario=scenario)
+        for key, field in fields.items():
+            if key not in given and row.get(field) is not None:
+                values[key] = _check(specs[key], row[field], scenario)
+                given_by_catalog.add(key)
 
 
 def _derive(values: dict[str, Any], given: set[str], scenario: str | None) -> None:
@@ -356,6 +401,14 @@ def _derive(values: dict[str, Any], given: set[str], scenario: str | None) -> No
         values["requests_per_day"] = _same_shape(np.asarray(users) * per_user)
     if "training_tokens" not in given:
         values["training_tokens"] = _same_shape(20.0 * np.asarray(values["model_parameters"]))
+    if "serving_active_parameters" not in given:
+        values["serving_active_parameters"] = values["serving_model_parameters"]
+    if "kv_cache_bytes_per_token" not in given:
+        values["kv_cache_bytes_per_token"] = _same_shape(
+            2.0 * np.asarray(values["serving_layers"]) * values["serving_kv_heads"] * values["serving_head_dim"]
+            * KV_CACHE_BYTES_PER_VALUE)
+    if "training_gpu_usd_per_hour" not in given:
+        values["training_gpu_usd_per_hour"] = values["gpu_usd_per_hour"]
 
 
 def _same_shape(x: np.ndarray) -> Any:

@@ -6,31 +6,60 @@ import math
 from typing import Any
 
 from . import model
-from .decision import Recommendation, recommend
+from .decision import Recommendation, decision_boundaries, recommend
 from .errors import NoSolutionError
 
-#: Columns of the comparison, in order: (key, header, unit).
+#: Columns of the comparison, in order: (key, header, unit). Scalar figures, reachable one by one in Excel
+#: through BVB_METRIC.
 COMPARE_COLUMNS = (
     ("option", "Option", ""),
-    ("annual_cost_usd", "Annual cost", "USD/year"),
+    ("annual_cost_usd", "Annual run-rate today", "USD/year"),
     ("tco_usd", "TCO", "USD"),
     ("npv_usd", "NPV of costs", "USD"),
     ("latency_ms", "Latency", "ms"),
     ("year1_cost_usd", "Year-1 cost", "USD"),
+    ("run_rate_end_usd", "Run-rate at horizon end", "USD/year"),
+    ("pnl_tco_usd", "Cost over the horizon, P&L view", "USD"),
+    ("capex_usd", "Hardware purchases (cash)", "USD"),
+    ("depreciation_usd", "Depreciation over the horizon", "USD"),
     ("cost_per_mtok_usd", "Cost per 1M tokens", "USD/1M tokens"),
     ("cost_per_request_usd", "Cost per request", "USD/request"),
     ("meets_latency", "Meets latency", "yes/no"),
-    ("breakeven_month_vs_api", "Break-even month vs API", "month"),
+    ("feasible", "Feasible", "yes/no"),
+    ("breakeven_month_vs_api", "Break-even month vs API", "month (fractional)"),
+    ("lasting_breakeven_month_vs_api", "Lasting break-even month vs API", "month (fractional)"),
     ("breakeven_volume_vs_api", "Break-even volume vs API", "requests/day"),
+    ("rent_vs_buy_breakeven_hours", "Rent-vs-buy break-even", "GPU-hours of use"),
+    ("serving_gpus", "Serving GPUs at horizon end", "GPUs"),
+    ("gpus_per_replica", "GPUs per replica", "GPUs"),
+    ("training_gpu_hours", "Training GPU-hours (one run)", "GPU-hours"),
+    ("training_run_months", "Training run wall-clock", "months"),
 )
 
+#: Definitions shown beside the figures (report, docs, workbook).
+DEFINITIONS = {
+    "breakeven_month_vs_api": "the first time, in months from the start of the horizon, at which the option's "
+                              "cumulative cost drops below the API's (running costs accrue evenly through a "
+                              "month; purchases and one-off fees at its start)",
+    "lasting_breakeven_month_vs_api": "the time from which the option stays cumulatively cheaper than the API "
+                                      "to the end of the horizon",
+    "breakeven_volume_vs_api": "the lowest requests/day at which the option's annual run-rate equals the API's",
+    "rent_vs_buy_breakeven_hours": "hours of use of one GPU at which buying it costs the same as renting it",
+    "annual_cost_usd": "the steady-state annual cost long after launch at today's volume and year-1 prices "
+                       "(one-offs out, refresh runs and hardware replacement averaged)",
+}
 
-def option_summary(option: str, a: Any) -> dict[str, Any]:
+
+def option_summary(option: str, a: Any, rec: Recommendation | None = None) -> dict[str, Any]:
     """Headline figures of one option for one scenario (scalars; None where a figure does not exist)."""
     option = model.normalize_option(option)
-    monthly = model.monthly_cost(option, a)
+    items = model.line_items(option, a)
+    monthly = sum(items.values())
     need = a["latency_requirement_ms"]
     latency = model.latency_ms(option, a)
+    self_hosted = option in model.SELF_HOSTED
+    depreciation = model.depreciation(option, a)
+    by_year = model.cost_by_year(option, a)
     row: dict[str, Any] = {
         "option": option,
         "annual_cost_usd": float(model.annual_cost(option, a)),
@@ -38,27 +67,43 @@ def option_summary(option: str, a: Any) -> dict[str, Any]:
         "npv_usd": float(model.npv(option, a)),
         "latency_ms": float(latency),
         "year1_cost_usd": float(monthly[:12].sum()),
+        "run_rate_end_usd": float(model.run_rate_at_end(option, a)),
+        "pnl_tco_usd": float(monthly.sum() - items["hardware_purchase"].sum() + depreciation.sum()),
+        "capex_usd": float(items["hardware_purchase"].sum()),
+        "depreciation_usd": float(depreciation.sum()),
         "cost_per_mtok_usd": _finite(model.cost_per_mtok_usd(option, a)),
         "cost_per_request_usd": _finite(model.cost_per_request_usd(option, a)),
         "meets_latency": bool(need == 0 or latency <= need),
+        "feasible": True,
         "breakeven_month_vs_api": None,
+        "lasting_breakeven_month_vs_api": None,
         "breakeven_volume_vs_api": None,
+        "rent_vs_buy_breakeven_hours": _finite(model.rent_vs_buy_breakeven_hours(a)) if self_hosted else None,
+        "serving_gpus": float(model.serving_gpus(option, a)),
+        "gpus_per_replica": float(model.gpus_per_replica(option, a)) if self_hosted else None,
+        "training_gpu_hours": float(model.training_gpu_hours(a)) if option == "TRAIN" else None,
+        "training_run_months": float(model.training_run_months(a)) if option == "TRAIN" else None,
+        "infeasible_because": [],
+        "annual_cost_by_year_usd": [float(x) for x in by_year],
+        "line_items_usd": {k: float(v.sum()) for k, v in items.items() if k in model.OPTION_LINE_ITEMS[option]},
     }
+    if rec is not None:
+        row["infeasible_because"] = list(rec.infeasible_because.get(option, []))
+        row["feasible"] = not row["infeasible_because"]
     if option != "API":
-        try:
-            row["breakeven_month_vs_api"] = model.breakeven_month(a, "API", option)
-        except NoSolutionError:
-            pass
-        try:
-            row["breakeven_volume_vs_api"] = model.breakeven_volume(a, "API", option)
-        except NoSolutionError:
-            pass
+        for key, fn in (("breakeven_month_vs_api", model.breakeven_month),
+                        ("lasting_breakeven_month_vs_api", model.lasting_breakeven_month),
+                        ("breakeven_volume_vs_api", model.breakeven_volume)):
+            try:
+                row[key] = float(fn(a, "API", option))
+            except NoSolutionError:
+                pass
     return row
 
 
-def compare(a: Any) -> list[dict[str, Any]]:
+def compare(a: Any, rec: Recommendation | None = None) -> list[dict[str, Any]]:
     """One summary row per option, in :data:`model.OPTIONS` order."""
-    return [option_summary(o, a) for o in model.OPTIONS]
+    return [option_summary(o, a, rec) for o in model.OPTIONS]
 
 
 def full_report(a: Any, rec: Recommendation | None = None) -> dict[str, Any]:
@@ -70,8 +115,17 @@ def full_report(a: Any, rec: Recommendation | None = None) -> dict[str, Any]:
         "requests_per_day": float(a["requests_per_day"]),
         "horizon_months": int(a["horizon_months"]),
         "recommendation": rec.layer,
+        "cheapest_feasible": rec.cheapest_feasible,
+        "cheapest_overall": rec.cheapest_overall,
+        "premium_usd": rec.premium_usd,
+        "premium_tco_usd": rec.premium_tco_usd,
+        "premium_ratio": _finite(rec.premium_ratio),
+        "deciding_rules": list(rec.deciding_rules),
+        "decision": rec.decision_sentence,
+        "decision_boundaries": decision_boundaries(a),
+        "definitions": dict(DEFINITIONS),
         "scores": dict(rec.scores),
-        "options": compare(a),
+        "options": compare(a, rec),
         "reasons": [f.as_dict() for f in rec.reasons],
         "warnings": [f.as_dict() for f in rec.warnings],
         "moat": {"score": rec.moat.score, "verdict": rec.moat.verdict, "sentence": rec.moat.sentence},

@@ -39,9 +39,20 @@ def train_conditions(a: Any) -> dict[str, Any]:
     }
 
 
+def moat_is_deep(a: Any) -> Any:
+    """The data-moat litmus test passed on all four counts: proprietary, growing, labeled, and fresh (not
+    perishable, or perishable but kept fresh by a growing pipeline). Arrays broadcast."""
+    fresh = np.logical_or(np.logical_not(a["data_perishable"]), a["data_growing"])
+    out = np.logical_and.reduce([np.asarray(a["data_proprietary"]), np.asarray(a["data_growing"]),
+                                 np.asarray(a["data_labeled"]), fresh])
+    return bool(out) if np.ndim(out) == 0 else out
+
+
 def train_justified(a: Any) -> Any:
-    """True when all five train-from-scratch conditions hold ("and", not "or", in the article)."""
-    out = np.asarray(True)
+    """TRAIN is earned: all five matrix conditions ("and", not "or"), a deep data moat ("if and only if your
+    data moat is deep enough", phase 3) and product-market fit. The budget against TRAIN's cost is a hard
+    constraint, checked with the other constraints in :mod:`decision`."""
+    out = np.logical_and(np.asarray(moat_is_deep(a)), np.asarray(a["product_market_fit"], dtype=bool))
     for ok in train_conditions(a).values():
         out = out & np.asarray(ok)
-    return bool(out) if out.ndim == 0 else out
+    return bool(out) if np.ndim(out) == 0 else out

@@ -423,26 +423,10 @@ def uncertain(raw: Mapping[str, Any], *, scenario: str | None = None, catalog: A
 
 # ------------------------------------------------------------------------------------------ decision
 def _choose(a: Any) -> dict[str, Any]:
-    """Per-draw costs, feasibility and the recommendation of array-valued Assumptions.
+    """Per-draw NPV, TCO, feasibility, cheapest feasible option and recommendation of array-valued Assumptions."""
+    from .decision import choose
 
-    Stand-in with the return shape of ``buildbuy.engine.decision.choose`` (issue 11): every option feasible,
-    the recommendation the cheapest by NPV. Replaced by the real one when it lands on main.
-    """
-    try:
-        from .decision import choose  # type: ignore[attr-defined]
-    except ImportError:
-        choose = None
-    if choose is not None:
-        return choose(a)
-    npv_usd = {o: np.atleast_1d(np.asarray(model.npv(o, a), dtype=float)) for o in model.OPTIONS}
-    tco_usd = {o: np.atleast_1d(np.asarray(model.tco(o, a), dtype=float)) for o in model.OPTIONS}
-    n = max(v.shape[0] for v in npv_usd.values())
-    feasible = {o: np.ones(n, dtype=bool) for o in model.OPTIONS}
-    stack = np.vstack([np.broadcast_to(npv_usd[o], (n,)) for o in model.OPTIONS])
-    names = np.asarray(model.OPTIONS)
-    cheapest = names[np.argmin(stack, axis=0)]
-    return {"npv_usd": npv_usd, "tco_usd": tco_usd, "feasible": feasible, "cheapest_feasible": cheapest,
-            "recommendation": cheapest.copy()}
+    return choose(a)
 
 
 def _flat(x: Any, n: int, dtype: Any = float) -> np.ndarray:
@@ -461,6 +445,7 @@ class RiskResult:
     base_recommendation: str
     base_cheapest: str | None
     runner_up: str | None
+    runner_up_feasible: bool
     base_npv_usd: dict[str, float]
     p_cheapest: dict[str, float]
     p_none_feasible: float
@@ -490,6 +475,7 @@ class RiskResult:
             "seed": self.seed,
             "base_recommendation": self.base_recommendation,
             "runner_up": self.runner_up,
+            "runner_up_feasible": self.runner_up_feasible,
             "sentence": self.sentence(),
             "p_cheapest": self.p_cheapest,
             "p_none_feasible": self.p_none_feasible,
@@ -614,7 +600,8 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
     diff = npv[base_rec] - npv[runner] if runner else np.zeros(draws)
     result = RiskResult(
         scenario=base.name, draws=draws, seed=seed, options=options, base_recommendation=base_rec,
-        base_cheapest=base_cheap, runner_up=runner, base_npv_usd=base_npv, p_cheapest=p_cheapest,
+        base_cheapest=base_cheap, runner_up=runner, runner_up_feasible=bool(runner and base_feasible[runner]),
+        base_npv_usd=base_npv, p_cheapest=p_cheapest,
         p_none_feasible=p_none, p_recommendation=p_rec,
         p_recommendation_differs=float(np.count_nonzero(rec != base_code)) / draws,
         npv_usd={o: _stats(npv[o]) for o in options}, tco_usd={o: _stats(tco[o]) for o in options},
@@ -640,7 +627,8 @@ def _opt_name(x: Any) -> str | None:
 
 
 def _runner_up(rec: str, npv: dict[str, float], feasible: dict[str, bool]) -> str | None:
-    others = [o for o in npv if o != rec and feasible.get(o, True)]
+    """The cheapest other feasible option at base; when no other is feasible, the cheapest other one."""
+    others = [o for o in npv if o != rec and feasible.get(o, True)] or [o for o in npv if o != rec]
     return min(others, key=lambda o: (npv[o], o)) if others else None
 
 

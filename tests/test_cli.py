@@ -17,8 +17,14 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def test_recommend_text(capsys):
     assert main(["recommend", str(EXAMPLES / "regulated-saas.toml")]) == 0
     out = capsys.readouterr().out
-    assert "Recommendation: FINE-TUNE" in out
-    for header in ("Annual cost", "36-mo TCO", "NPV", "Latency", "Break-even", "Reasons:", "Roadmap:"):
+    lines = out.splitlines()
+    # The answer and its price lead the report.
+    assert lines[2].split() == ["Recommendation:", "FINE-TUNE"]
+    assert lines[3].split() == ["Cheapest", "feasible:", "FINE-TUNE"]
+    assert lines[4].startswith("Premium:") and lines[5].startswith("Deciding rules:")
+    assert "F-RESIDENCY" in lines[5] and "costs $" in lines[6] and "more than API" in lines[6]
+    for header in ("Run-rate today", "36-mo TCO", "NPV", "Latency", "Break-even", "Lasting", "Cost by year",
+                   "Cost by line item", "Reasons:", "Roadmap:", "API ruled out: F-RESIDENCY"):
         assert header in out
     assert "$91,250" in out  # the article's worked example volume and price
 
@@ -31,6 +37,15 @@ def test_archetypes_json(capsys, name, layer):
     assert rep["recommendation"] == layer
     assert [o["option"] for o in rep["options"]] == ["API", "FINE-TUNE", "TRAIN", "PHASED"]
     assert all(r["rule_id"] and r["sentence"] for r in rep["reasons"] + rep["warnings"])
+    for key in ("cheapest_feasible", "premium_usd", "premium_ratio", "deciding_rules"):
+        assert key in rep
+    for o in rep["options"]:
+        for key in ("feasible", "infeasible_because", "annual_cost_by_year_usd", "line_items_usd",
+                    "breakeven_month_vs_api", "lasting_breakeven_month_vs_api", "rent_vs_buy_breakeven_hours",
+                    "serving_gpus", "gpus_per_replica"):
+            assert key in o
+    train = rep["options"][2]
+    assert train["training_gpu_hours"] > 0 and train["training_run_months"] > 0
 
 
 def test_bad_value_is_one_line_and_exit_2(tmp_path):

@@ -17,7 +17,7 @@ from .test_cli import EXAMPLES
 def _inputs(path):
     wb = load_workbook(path)
     ws = wb["Inputs"]
-    return {ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(5, 80) if ws[f"A{r}"].value}, wb
+    return {ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(5, 300) if ws[f"A{r}"].value}, wb
 
 
 def test_fill_writes_every_named_input(tmp_path):

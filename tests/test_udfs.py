@@ -68,7 +68,7 @@ def test_excel_value_shapes():
     assert udfs.BVB_TCO("API", ASSUMPTIONS + [[None, None]]) == pytest.approx(273_750)
     assert udfs.BVB_TCO("API", [[None, 5]]).startswith("#VALUE! assumptions must be a name in every used row")
     # Yes/no text in the assumptions works like TRUE/FALSE.
-    assert udfs.BVB_RECOMMEND([["regulated_industry", "yes"], ["product_market_fit", "yes"],
+    assert udfs.BVB_RECOMMEND([["data_residency_required", "yes"], ["product_market_fit", "yes"],
                                ["differentiator", "model"]]) == "FINE-TUNE"
     # Keys across the top (a two-row range) read the same as a two-column range.
     across = [[k for k, _ in ASSUMPTIONS], [v for _, v in ASSUMPTIONS]]

@@ -170,7 +170,7 @@ def _recommendation(key: tuple) -> Any:
 
 @lru_cache(maxsize=2048)
 def _summary(option: str, key: tuple) -> dict[str, Any]:
-    return option_summary(option, _resolved(key))
+    return option_summary(option, _resolved(key), _recommendation(key))
 
 
 def clear_caches() -> None:
@@ -249,9 +249,8 @@ def _bvb_annual_cost(option, assumptions) -> Any:
     return model.annual_cost(model.normalize_option(option), _scenario(assumptions))
 
 
-@udf("BVB_METRIC", "One headline figure of an option: annual_cost_usd, tco_usd, npv_usd, year1_cost_usd, "
-     "cost_per_mtok_usd, cost_per_request_usd, latency_ms, meets_latency, breakeven_month_vs_api, "
-     "breakeven_volume_vs_api.", "the figure in its unit (#N/A where it does not exist)",
+@udf("BVB_METRIC", "One headline figure of an option: " + ", ".join(k for k, _, _ in COMPARE_COLUMNS[1:]) + ".",
+     "the figure in its unit (#N/A where it does not exist)",
      OPTION, ASSUMPTIONS, Arg("metric", "name of the figure, e.g. \"cost_per_mtok_usd\"", "text"))
 def _bvb_metric(option, assumptions, metric) -> Any:
     keys = [k for k, _, _ in COMPARE_COLUMNS if k != "option"]
@@ -335,17 +334,82 @@ def _bvb_breakeven_volume(assumptions, option_a, option_b) -> Any:
     return model.breakeven_volume(_scenario(assumptions), option_a, option_b)
 
 
-@udf("BVB_BREAKEVEN_MONTH", "First month (1-based) in which option_b's cumulative cost is below option_a's.",
-     "month number (#N/A when never within the horizon)", ASSUMPTIONS,
+@udf("BVB_BREAKEVEN_MONTH", "When option_b's cumulative cost first drops below option_a's, in fractional months "
+     "from the start of the horizon (running costs accrue evenly through a month, purchases at its start).",
+     "months (#N/A when never within the horizon)", ASSUMPTIONS,
      Arg("option_a", "reference option, e.g. \"API\"", "text"), Arg("option_b", "challenger option", "text"))
 def _bvb_breakeven_month(assumptions, option_a, option_b) -> Any:
     return model.breakeven_month(_scenario(assumptions), option_a, option_b)
 
 
-@udf("BVB_RECOMMEND", "The recommended layer: the four questions, the decision matrix, the data-moat test.",
-     '"API", "FINE-TUNE" or "TRAIN"', ASSUMPTIONS)
+@udf("BVB_LASTING_BREAKEVEN_MONTH", "From when option_b stays cumulatively cheaper than option_a to the end of "
+     "the horizon, in fractional months from its start.", "months (#N/A when option_b ends more expensive)",
+     ASSUMPTIONS, Arg("option_a", "reference option, e.g. \"API\"", "text"),
+     Arg("option_b", "challenger option", "text"))
+def _bvb_lasting_breakeven_month(assumptions, option_a, option_b) -> Any:
+    return model.lasting_breakeven_month(_scenario(assumptions), option_a, option_b)
+
+
+@udf("BVB_COST_BY_YEAR", "Cash cost of an option in one year of the horizon (the last year may be partial).",
+     "USD in that year", OPTION, ASSUMPTIONS, Arg("year", "1 for the first year", "scalar"))
+def _bvb_cost_by_year(option, assumptions, year) -> Any:
+    a = _scenario(assumptions)
+    years = model.cost_by_year(model.normalize_option(option), a)
+    if isinstance(year, bool) or not isinstance(year, (int, float)) or year != int(year) \
+            or not 1 <= year <= len(years):
+        raise InputError("year", year, f"a whole number in [1, {len(years)}] (the horizon's years)")
+    return float(years[int(year) - 1])
+
+
+@udf("BVB_RECOMMEND", "The recommended option: hard constraints first, then the cheapest feasible by NPV, then "
+     "the stated overrides (pre-PMF: API; TRAIN only when earned).", '"API", "FINE-TUNE", "TRAIN" or "PHASED"',
+     ASSUMPTIONS)
 def _bvb_recommend(assumptions) -> Any:
     return _rec(assumptions).layer
+
+
+@udf("BVB_CHEAPEST", "The cheapest option by NPV among those that meet every hard constraint.",
+     'option name (#N/A when none is feasible)', ASSUMPTIONS)
+def _bvb_cheapest(assumptions) -> Any:
+    rec = _rec(assumptions)
+    if rec.cheapest_feasible is None:
+        return XlError("#N/A", "no option meets every hard constraint")
+    return rec.cheapest_feasible
+
+
+@udf("BVB_PREMIUM", "What the recommended option costs more than the cheapest feasible one over the horizon.",
+     "USD (NPV or TCO basis) or a ratio", ASSUMPTIONS,
+     Arg("basis", '"NPV" (default), "TCO" or "RATIO" (NPV of the recommended / NPV of the cheapest)', "text",
+         True))
+def _bvb_premium(assumptions, basis) -> Any:
+    rec = _rec(assumptions)
+    key = "NPV" if basis is None else str(basis).strip().upper()
+    values = {"NPV": rec.premium_usd, "TCO": rec.premium_tco_usd, "RATIO": rec.premium_ratio}
+    if key not in values:
+        raise InputError("basis", basis, "one of 'NPV', 'TCO', 'RATIO'")
+    return values[key]
+
+
+@udf("BVB_DECISION_SENTENCE", "The answer and its price in one sentence.", "text", ASSUMPTIONS)
+def _bvb_decision_sentence(assumptions) -> Any:
+    return _rec(assumptions).decision_sentence
+
+
+@udf("BVB_DECIDING_RULES", "The rule ids that decided the answer, comma-separated.", "text", ASSUMPTIONS)
+def _bvb_deciding_rules(assumptions) -> Any:
+    return ", ".join(_rec(assumptions).deciding_rules)
+
+
+@udf("BVB_FEASIBLE", "Whether an option meets every hard constraint (residency, latency, budget, model fit, "
+     "corpus).", "TRUE or FALSE", ASSUMPTIONS, Arg("option", "option name", "text"))
+def _bvb_feasible(assumptions, option) -> Any:
+    return not _rec(assumptions).infeasible_because.get(model.normalize_option(option))
+
+
+@udf("BVB_INFEASIBLE_BECAUSE", "Why an option is ruled out (each broken constraint with its rule id), or blank.",
+     "text", ASSUMPTIONS, Arg("option", "option name", "text"))
+def _bvb_infeasible_because(assumptions, option) -> Any:
+    return "; ".join(_rec(assumptions).infeasible_because.get(model.normalize_option(option), []))
 
 
 @udf("BVB_REASONS", "Reasons and warnings behind the recommendation, one row each (spills).",

@@ -25,33 +25,64 @@ def _fmt_money(x: Any, currency: str) -> str:
 
 
 def format_report(rep: dict[str, Any]) -> str:
-    """A readable text summary of :func:`buildbuy.engine.full_report`."""
+    """A readable text summary of :func:`buildbuy.engine.full_report`: the answer and its price first."""
     cur = rep["currency"]
+    months = rep["horizon_months"]
+    ratio = "" if rep["premium_ratio"] is None else f", {rep['premium_ratio']:.2f}x"
     lines = [f"Scenario: {rep['scenario']}   ({rep['requests_per_day']:,.0f} requests/day, "
-             f"{rep['horizon_months']}-month horizon, {cur})", ""]
-    heads = ["Option", "Annual cost", f"{rep['horizon_months']}-mo TCO", "NPV", "Per 1M tok", "Latency",
-             "Break-even"]
+             f"{months}-month horizon, {cur})", "",
+             f"Recommendation:     {rep['recommendation']}",
+             f"Cheapest feasible:  {rep['cheapest_feasible'] or 'none (no option meets every hard constraint)'}",
+             f"Premium:            {_fmt_money(rep['premium_usd'], cur)} NPV ({_fmt_money(rep['premium_tco_usd'], cur)}"
+             f" TCO{ratio}) over the cheapest feasible option",
+             f"Deciding rules:     {', '.join(rep['deciding_rules'])}",
+             f"Decision:           {rep['decision']}"]
+    for b in rep.get("decision_boundaries", []):
+        what = (f"{b['value']:,.0f} requests/day" if b["input"] == "requests_per_day"
+                else f"API prices x{b['factor']:.3g}")
+        lines.append(f"Answer changes:     to {b['answer_beyond']} {b['side']} {what} ({b['factor']:.3g}x today)")
+    lines.append("")
+    heads = ["Option", "Feasible", "Run-rate today", f"{months}-mo TCO", "NPV", "Per 1M tok", "Latency",
+             "Break-even", "Lasting"]
     rows = []
     for o in rep["options"]:
-        be = "-" if o["option"] == "API" else (
-            f"month {o['breakeven_month_vs_api']}" if o["breakeven_month_vs_api"] else "never")
+        def month(x: Any, api: bool = o["option"] == "API") -> str:
+            return "-" if api else ("never" if x is None else f"month {x:.2f}")
+
         per_mtok = "-" if o["cost_per_mtok_usd"] is None else f"{o['cost_per_mtok_usd']:,.2f}"
         lat = f"{o['latency_ms']:,.0f} ms" + ("" if o["meets_latency"] else " (!)")
-        rows.append([o["option"], _fmt_money(o["annual_cost_usd"], cur), _fmt_money(o["tco_usd"], cur),
-                     _fmt_money(o["npv_usd"], cur), per_mtok, lat, be])
-    widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
-
-    def line(r: list[str]) -> str:
-        cells = zip(r, widths, strict=True)
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(cells))
-
-    lines.append(line(heads))
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(line(r) for r in rows)
-    lines.append("(Break-even: first month the option's cumulative cost is below the API's; "
-                 "(!) misses the latency requirement.)")
+        rows.append([o["option"], "yes" if o["feasible"] else "NO", _fmt_money(o["annual_cost_usd"], cur),
+                     _fmt_money(o["tco_usd"], cur), _fmt_money(o["npv_usd"], cur), per_mtok, lat,
+                     month(o["breakeven_month_vs_api"]), month(o["lasting_breakeven_month_vs_api"])])
+    lines += _table(heads, rows)
+    lines.append("(Break-even: when the cumulative cost first drops below the API's; lasting: from when it stays "
+                 "below; fractional months from the start. (!) misses the latency requirement.)")
+    for o in rep["options"]:
+        for why in o["infeasible_because"]:
+            lines.append(f"  {o['option']} ruled out: {why}")
+    years = max(len(o["annual_cost_by_year_usd"]) for o in rep["options"])
+    lines += ["", "Cost by year (cash):"]
+    lines += _table(["Option", *(f"Year {y + 1}" for y in range(years)), "Run-rate at end"],
+                    [[o["option"], *(_fmt_money(x, cur) for x in o["annual_cost_by_year_usd"]),
+                      _fmt_money(o["run_rate_end_usd"], cur)] for o in rep["options"]])
+    items = [k for k in rep["options"][-1]["line_items_usd"]]
+    lines += ["", f"Cost by line item over {months} months (cash):"]
+    lines += _table(["Line item", *(o["option"] for o in rep["options"])],
+                    [[k, *(_fmt_money(o["line_items_usd"].get(k), cur) if k in o["line_items_usd"] else "-"
+                          for o in rep["options"])] for k in items
+                     if any(o["line_items_usd"].get(k) for o in rep["options"])])
+    for o in rep["options"]:
+        if o["option"] in ("FINE-TUNE", "TRAIN") and o["gpus_per_replica"]:
+            extra = ""
+            if o["training_gpu_hours"]:
+                extra = (f"; one pre-training run {o['training_gpu_hours']:,.0f} GPU-hours, "
+                         f"{o['training_run_months']:,.1f} months wall-clock")
+            hours = o["rent_vs_buy_breakeven_hours"]
+            rvb = "never" if hours is None else f"{hours:,.0f} h of use"
+            lines.append(f"  {o['option']}: {o['serving_gpus']:,.0f} serving GPUs at the end "
+                         f"({o['gpus_per_replica']:,.0f} per replica); buying beats renting after {rvb}{extra}")
     scores = ", ".join(f"{k} {v}" for k, v in rep["scores"].items())
-    lines += ["", f"Recommendation: {rep['recommendation']}   (scores: {scores})", rep["moat"]["sentence"], "",
+    lines += ["", f"Strategic-fit points (for audit, not the decision): {scores}", rep["moat"]["sentence"], "",
               "Reasons:"]
     for r in rep["reasons"]:
         tag = f"{r['supports']} +{r['weight']}" if r["weight"] else (r["supports"] or "")
@@ -65,6 +96,17 @@ def format_report(rep: dict[str, Any]) -> str:
         lines.append(f"  Phase {p['phase']} ({p['layer']}, months {p['start_month']}-{end}, {p['status']}): "
                      f"{p['actions']}")
     return "\n".join(lines)
+
+
+def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-aligned first column, right-aligned numbers, headers aligned with their columns."""
+    widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
+
+    def line(r: list[str]) -> str:
+        cells = zip(r, widths, strict=True)
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(cells))
+
+    return [line(heads), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -121,7 +163,9 @@ def format_risk(r: Any) -> str:
     lines = [f"Scenario: {r.scenario}   ({r.draws:,} draws, seed {r.seed}, {r.seconds:.2f} s; money in USD "
              "unless the scenario's currency says otherwise)", "",
              f"Base case: {r.base_recommendation} (NPV {money(r.base_npv_usd[r.base_recommendation])})"
-             + (f"; runner-up {r.runner_up} (NPV {money(r.base_npv_usd[r.runner_up])})" if r.runner_up else ""),
+             + (f"; runner-up {r.runner_up} (NPV {money(r.base_npv_usd[r.runner_up])}"
+                + ("" if r.runner_up_feasible else ", not feasible: the only other option to compare with") + ")"
+                if r.runner_up else ""),
              f"{r.sentence()}.",
              f"The recommendation differs from the base case in {r.p_recommendation_differs:.1%} of draws.", ""]
     heads = ["Option", "P(cheapest)", "NPV P10", "NPV P50", "NPV P90", "NPV mean", "TCO P10", "TCO P50", "TCO P90"]

@@ -11,12 +11,7 @@ from pathlib import Path
 
 from buildbuy.engine import input_specs
 from buildbuy.engine.decision import RULES
-
-GROUP_TITLES = {
-    "volume": "Volume", "api": "Hosted API (layer 1)", "finetune": "Fine-tune and self-host (layer 2)",
-    "train": "Train from scratch (layer 3)", "hidden": "Hidden costs", "context": "Context: the four questions",
-    "moat": "Data moat litmus test", "model": "Model settings",
-}
+from buildbuy.engine.inputs import GROUP_TITLES
 
 
 def _cell(text: object) -> str:

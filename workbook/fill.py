@@ -25,7 +25,7 @@ from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
-DERIVED = ("requests_per_day", "training_tokens")
+DERIVED = tuple(k for k, s in input_specs().items() if s.derived)
 
 
 @dataclass

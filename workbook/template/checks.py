@@ -27,11 +27,12 @@ def build(wb: Any, layout: Layout) -> None:
         ("API annual cost (run-rate)", '=BVB_ANNUAL_COST("API",assumptions)',
          "=rpd_effective*365*(input_tokens_per_request*api_input_usd_per_mtok*(1-api_cached_input_share*"
          "api_cached_input_discount)+output_tokens_per_request*api_output_usd_per_mtok)/tokens_per_million"),
-        ("Self-hosted GPU cost per year at month-1 volume",
-         f"=BVB_SELFHOST_COST(rpd_effective*(1-api_fallback_share),{TOKENS},gpu_usd_per_hour,"
-         "tokens_per_second_per_gpu,gpu_utilization,peak_to_average_ratio,min_gpus)",
-         f"=MAX(min_gpus,CEILING(rpd_effective*(1-api_fallback_share)*{TOKENS}*peak_to_average_ratio/"
-         "(seconds_per_day*tokens_per_second_per_gpu*gpu_utilization),1))*hours_per_year*gpu_usd_per_hour"),
+        ("Self-hosted GPU cost per year at month-1 volume (when a measured tokens/s per GPU is given)",
+         f"=IF(tokens_per_second_per_gpu>0,BVB_SELFHOST_COST(rpd_effective*(1-api_fallback_share),{TOKENS},"
+         "gpu_usd_per_hour,tokens_per_second_per_gpu,gpu_utilization,peak_to_average_ratio,min_gpus),0)",
+         f"=IF(tokens_per_second_per_gpu>0,MAX(min_gpus,CEILING(rpd_effective*(1-api_fallback_share)*{TOKENS}*"
+         "peak_to_average_ratio/(seconds_per_day*MAX(tokens_per_second_per_gpu,1)*gpu_utilization),1))*"
+         "hours_per_year*gpu_usd_per_hour,0)"),
         ("Pre-training compute cost (6 x N x D FLOPs)",
          "=BVB_TRAIN_COMPUTE_COST(model_parameters,training_tokens_effective,gpu_peak_tflops,mfu,gpu_usd_per_hour)",
          "=training_flops_per_param_token*model_parameters*training_tokens_effective/(gpu_peak_tflops*"

@@ -7,15 +7,10 @@ from typing import Any
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from buildbuy.engine import input_specs
+from buildbuy.engine.inputs import GROUP_TITLES
 
 from .common import TIMELINE_MONTHS, Layout, header, name, put, title, widths
 from .styles import COUNT, DECIMAL, GENERAL, RATE
-
-GROUP_TITLES = {
-    "volume": "Volume", "api": "Hosted API (layer 1)", "finetune": "Fine-tune and self-host (layer 2)",
-    "train": "Train from scratch (layer 3)", "hidden": "Hidden costs", "context": "Context: the four questions",
-    "moat": "Data moat litmus test", "model": "Model settings",
-}
 
 #: Constants the native check formulas use (rule 5: no numbers typed into formulas): name, value, unit, note.
 CONSTANTS = [
