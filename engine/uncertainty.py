@@ -528,7 +528,8 @@ def sample(unc: Uncertainty, n: int, rng: np.random.Generator) -> dict[str, np.n
 
 
 def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, *,
-             progress: Callable[[int], None] | None = None, chunk: int | None = None) -> RiskResult:
+             progress: Callable[[int], None] | None = None, chunk: int | None = None,
+             workers: int = 1) -> RiskResult:
     """Monte Carlo over every option: ``draws`` draws of the ranged inputs, evaluated a chunk at a time.
 
     Parameters
@@ -544,6 +545,9 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
     chunk : int, optional
         Draws per chunk (default :func:`chunk_draws` of the horizon); results depend on it through the
         Latin-hypercube strata, so the default is fixed for a horizon.
+    workers : int
+        Processes that evaluate each chunk (split by draws); the numbers do not depend on it, since every draw
+        is evaluated on its own. 1 (the default) runs in this process.
     """
     import time
 
@@ -570,28 +574,47 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
     rec = np.empty(draws, dtype=np.int8)
     inputs = {k: np.empty(draws) for k in unc.ranges}
     done = 0
-    while done < draws:
-        n = min(size, draws - done)
-        drawn = sample(unc, n, rng)
-        raw = dict(raw_base)
-        raw.update(drawn)
-        try:
-            a = resolve(raw, scenario=base.name, catalog=us.catalog)
-        except InputError as exc:
-            raise InputError(exc.key, exc.value, exc.allowed + " in every draw of the ranges", exc.scenario
-                             ) from None
-        res = _choose(a)
-        sl = slice(done, done + n)
-        for o in options:
-            npv[o][sl] = _flat(res["npv_usd"][o], n)
-            tco[o][sl] = _flat(res["tco_usd"][o], n)
-        cheapest[sl] = _codes(res["cheapest_feasible"], options, n)
-        rec[sl] = _codes(res["recommendation"], options, n)
-        for k, v in drawn.items():
-            inputs[k][sl] = v
-        done += n
-        if progress:
-            progress(n)
+    pool = _pool(workers) if workers > 1 and draws >= 2 * MIN_DRAWS_PER_WORKER else None
+    try:
+        while done < draws:
+            n = min(size, draws - done)
+            drawn = sample(unc, n, rng)
+            raw = dict(raw_base)
+            raw.update(drawn)
+            try:  # validate here, with the engine's messages; the workers evaluate
+                a = resolve(raw, scenario=base.name, catalog=us.catalog)
+            except InputError as exc:
+                raise InputError(exc.key, exc.value, exc.allowed + " in every draw of the ranges", exc.scenario
+                                 ) from None
+            sl = slice(done, done + n)
+            parts = min(workers, n // MIN_DRAWS_PER_WORKER) if pool else 1
+            if parts > 1:
+                cuts = np.linspace(0, n, parts + 1).astype(int)
+                jobs = [({k: (v[i:j] if k in drawn else v) for k, v in raw.items()}, base.name, us.catalog)
+                        for i, j in zip(cuts[:-1], cuts[1:], strict=True)]
+                results = list(pool.map(_evaluate_part, jobs))
+            else:
+                results = [_evaluate(a, n)]
+            at = done
+            for part in results:
+                if isinstance(part, str):
+                    raise BuildBuyError(part)
+                p_npv, p_tco, p_cheap, p_rec = part
+                m = len(p_cheap)
+                for o in options:
+                    npv[o][at:at + m] = p_npv[o]
+                    tco[o][at:at + m] = p_tco[o]
+                cheapest[at:at + m] = p_cheap
+                rec[at:at + m] = p_rec
+                at += m
+            for k, v in drawn.items():
+                inputs[k][sl] = v
+            done += n
+            if progress:
+                progress(n)
+    finally:
+        if pool:
+            pool.shutdown()
 
     p_cheapest = {o: float(np.count_nonzero(cheapest == i)) / draws for i, o in enumerate(options)}
     p_none = float(np.count_nonzero(cheapest < 0)) / draws
@@ -611,6 +634,38 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
         rank_correlation=_rank_correlation(inputs, diff), histogram=_histogram(diff), ranges=dict(unc.ranges))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+#: Fewest draws worth sending to another process.
+MIN_DRAWS_PER_WORKER = 2000
+
+
+def _evaluate(a: Any, n: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """NPV and TCO per option, and the cheapest feasible option and the recommendation as codes, per draw."""
+    options = tuple(model.OPTIONS)
+    res = _choose(a)
+    return ({o: np.array(_flat(res["npv_usd"][o], n)) for o in options},
+            {o: np.array(_flat(res["tco_usd"][o], n)) for o in options},
+            _codes(res["cheapest_feasible"], options, n), _codes(res["recommendation"], options, n))
+
+
+def _evaluate_part(job: tuple[dict[str, Any], str | None, Any]) -> Any:
+    """One worker's share of a chunk (already validated); an engine error comes back as its message."""
+    raw, name, catalog = job
+    n = max(np.size(v) for v in raw.values() if isinstance(v, np.ndarray))
+    try:
+        return _evaluate(resolve(raw, scenario=name, catalog=catalog), n)
+    except BuildBuyError as exc:
+        return str(exc)
+
+
+def _pool(workers: int) -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
 def _codes(names: Any, options: tuple[str, ...], n: int) -> np.ndarray:

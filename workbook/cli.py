@@ -144,7 +144,7 @@ def _with_uncertainty(text: str, rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _simulate(us: Any, draws: int, seed: int) -> Any:
+def _simulate(us: Any, draws: int, seed: int, workers: int = 1) -> Any:
     """Monte Carlo of one scenario with a progress bar on a terminal."""
     from tqdm import tqdm
 
@@ -152,7 +152,7 @@ def _simulate(us: Any, draws: int, seed: int) -> Any:
 
     with tqdm(total=draws, unit="draw", unit_scale=True, disable=not sys.stderr.isatty() or draws < 50_000,
               leave=False, desc=us.name or "draws") as bar:
-        return simulate(us, draws, seed, progress=bar.update)
+        return simulate(us, draws, seed, progress=bar.update, workers=workers)
 
 
 def format_risk(r: Any) -> str:
@@ -205,7 +205,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
     if plain:
         raise BuildBuyError(f"scenario {plain[0]!r} in {args.scenario} has no range: give at least one input as "
                             "a range such as {low = 1, mode = 2, high = 3} (see README, Ranges)")
-    results = [_simulate(u, args.draws, args.seed) for u in scenarios]
+    results = [_simulate(u, args.draws, args.seed, args.workers) for u in scenarios]
     if args.json:
         out = [r.as_dict() for r in results]
         print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
@@ -222,6 +222,8 @@ def _add_risk_command(sub: Any) -> None:
     risk.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help=f"draws (default {DEFAULT_DRAWS:,})")
     risk.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     risk.add_argument("--json", action="store_true", help="print JSON instead of text")
+    risk.add_argument("--workers", type=int, default=1,
+                      help="processes that evaluate the draws (same numbers whatever the count; default 1)")
     risk.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog TOML")
     risk.set_defaults(func=cmd_risk)
 
