@@ -138,9 +138,10 @@ def _with_uncertainty(text: str, rep: dict[str, Any]) -> str:
         return text
     lines = text.split("\n")
     at = next(i for i, line in enumerate(lines) if line.startswith("Recommendation:"))
-    lines.insert(at + 1, f"Under the ranges: {unc['sentence']} (seed {unc['seed']}; "
-                         f"the recommendation differs from the base case in {unc['p_recommendation_differs']:.0%}; "
-                         "details: buildbuy risk).")
+    width = len(lines[at]) - len(lines[at].split(":", 1)[1].lstrip())  # the label column of that block
+    lines.insert(at + 1, f"{'Under ranges:':<{width}}{unc['sentence']} (seed {unc['seed']}; the recommendation "
+                         f"differs from the base case in {unc['p_recommendation_differs']:.0%} of draws; "
+                         "details: buildbuy risk)")
     return "\n".join(lines)
 
 
