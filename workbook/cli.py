@@ -6,12 +6,14 @@ Every failure is one line on stderr and a non-zero exit (2 for bad input or file
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from buildbuy.engine import BuildBuyError, __version__, full_report, load_catalog
+from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
 
@@ -114,20 +116,39 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from buildbuy.engine.scenario import read_uncertain_scenarios
 
     catalog = load_catalog(args.catalog) if args.catalog else None
-    scenarios = read_uncertain_scenarios(args.scenario, catalog=catalog)
-    reports = []
-    for us in scenarios:
-        rep = full_report(us.base)
-        if us.uncertainty:
-            risk = _simulate(us, args.draws, args.seed)
+    uncertain = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    scenarios = [u.base for u in uncertain]
+    if getattr(args, "as_of", None):
+        scenarios = [_with_as_of(a, args.as_of, catalog) for a in scenarios]
+    if args.summary:
+        rows = summaries(scenarios)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            cur = scenarios[0]["currency"]
+            print("\n".join(_table(
+                ["Scenario", "Recommendation", "Cheapest feasible", "Premium (NPV)", "Rule",
+                 *(f"NPV {o}" for o in rows[0]["npv_usd"])],
+                [[r["scenario"] or "", r["recommendation"], r["cheapest_feasible"] or "none",
+                  _fmt_money(r["premium_usd"], cur), r["deciding_rule"],
+                  *(_fmt_money(v, cur) + ("" if r["feasible"][o] else " (x)") for o, v in r["npv_usd"].items())]
+                 for r in rows])))
+            print("((x): ruled out by a hard constraint.)")
+        return 0
+    reports = [full_report(a) for a in scenarios]
+    for rep, us, a in zip(reports, uncertain, scenarios, strict=True):
+        if us.uncertainty:  # the ranges around this base case: how often its answer is the cheapest
+            risk = _simulate(dataclasses.replace(us, base=a), args.draws, args.seed)
             rep["uncertainty"] = {"sentence": risk.sentence(rep["recommendation"]), "draws": risk.draws,
                                   "seed": risk.seed, "p_cheapest": risk.p_cheapest,
                                   "p_recommendation_differs": risk.p_recommendation_differs}
-        reports.append(rep)
     if args.json:
+        for r, a in zip(reports, scenarios, strict=True):
+            r["api_price_source"] = a["api_price_source"] or "scenario inputs"
         print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
     else:
-        print("\n\n".join(_with_uncertainty(format_report(r), r) for r in reports))
+        print("\n\n".join(_with_uncertainty(format_report(r), r) + _price_line(a)
+                             for r, a in zip(reports, scenarios, strict=True)))
     return 0
 
 
@@ -229,6 +250,22 @@ def _add_risk_command(sub: Any) -> None:
     risk.set_defaults(func=cmd_risk)
 
 
+def _with_as_of(a: Any, as_of: str, catalog: Any) -> Any:
+    """The scenario again, with the API prices of date ``as_of`` (``--as-of``)."""
+    from buildbuy.engine import resolve
+
+    raw = {k: a[k] for k in a.given if k != "api_price_source"}
+    raw["api_prices_as_of"] = as_of
+    return resolve(raw, scenario=a.name, catalog=catalog)
+
+
+def _price_line(a: Any) -> str:
+    """Where the API prices of a report came from (issue 12: every report shows source and date)."""
+    src = a["api_price_source"] or (f"scenario inputs (api_input_usd_per_mtok {a['api_input_usd_per_mtok']:g}, "
+                                    f"api_output_usd_per_mtok {a['api_output_usd_per_mtok']:g})")
+    return f"\n\nAPI prices: {src}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="buildbuy", description="AI build-vs-buy decision engine.")
@@ -237,8 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recommend", help="compare API, FINE-TUNE, TRAIN and PHASED for a scenario file")
     rec.add_argument("scenario", help="scenario file (.toml or .json)")
     rec.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rec.add_argument("--summary", action="store_true",
+                     help="one line per scenario (answer, cheapest feasible, premium, NPVs), all scenarios in one "
+                          "vectorized pass: for files with thousands of scenarios")
     rec.add_argument("--catalog", action="append", metavar="FILE",
-                     help="your own price catalog TOML (repeatable; same id replaces a bundled row)")
+                     help="your own price catalog: TOML, or a LiteLLM model_prices_and_context_window.json "
+                          "(repeatable; your rows win)")
+    rec.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     rec.set_defaults(func=cmd_recommend)
     from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
 
@@ -255,6 +297,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
     from .template import TEMPLATE_PATH
 
     scenarios = load_uncertain_scenarios(args.scenario)
+    if getattr(args, "as_of", None):
+        scenarios = [dataclasses.replace(u, base=_with_as_of(u.base, args.as_of, None)) for u in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
                         progress=sys.stderr.isatty())
@@ -350,6 +394,7 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
     fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
+    fill.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     fill.set_defaults(func=cmd_fill)
 
     rec = sub.add_parser("recalc", help="compute every formula headless and store the values in the file")
@@ -373,8 +418,105 @@ def _add_workbook_commands(sub: Any) -> None:
     tpl.set_defaults(func=cmd_template)
 
 
+def cmd_prices(args: argparse.Namespace) -> int:
+    """`buildbuy prices`: the hosted-API prices the engine would use, with provider, date and source."""
+    from buildbuy.engine import prices
+
+    if args.refresh:
+        path = prices.refresh()
+        print(f"refreshed genai-prices data from {prices.REFRESH_URL} into {path}")
+        if not args.query and not args.json:
+            return 0
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    day = prices.parse_as_of(args.as_of, "--as-of")
+    hits = prices.search_prices(" ".join(args.query), as_of=day, catalog=catalog)
+    if args.json:
+        print(json.dumps([h.as_dict() for h in hits], indent=2))
+        return 0 if hits else 1
+    if not hits:
+        close = prices.closest_models(" ".join(args.query), catalog=catalog)
+        hint = f"closest: {', '.join(close)}" if close else "try fewer words"
+        print(f"no model matches {' '.join(args.query)!r} on {day}; {hint}", file=sys.stderr)
+        return 1
+    print(_prices_table(hits))
+    print(f"{len(hits)} model(s); USD per 1M tokens; prices in force on {day}. "
+          f"Use a ref as api_model (e.g. api_model = \"{hits[0].ref}\").")
+    return 0
+
+
+def _prices_table(hits: list[Any]) -> str:
+    def money(x: float | None) -> str:
+        return "-" if x is None else f"{x:g}"
+
+    heads = ["provider/model", "input", "output", "cache read", "cache write", "batch in/out", "long ctx",
+             "since", "origin", "source"]
+    rows = []
+    for h in hits:
+        lc = "-" if h.long_context_threshold_tokens is None else (
+            f">{h.long_context_threshold_tokens // 1000}K: {money(h.long_context_input_usd_per_mtok)}/"
+            f"{money(h.long_context_output_usd_per_mtok)}")
+        batch = "-" if h.batch_input_usd_per_mtok is None else (
+            f"{money(h.batch_input_usd_per_mtok)}/{money(h.batch_output_usd_per_mtok)}")
+        rows.append([h.ref, money(h.input_usd_per_mtok), money(h.output_usd_per_mtok),
+                     money(h.cached_input_usd_per_mtok), money(h.cache_write_5m_usd_per_mtok), batch, lc,
+                     h.price_since or "-", h.origin, h.source])
+    widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
+    out = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [heads, *rows]]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    """`buildbuy usage`: a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario file."""
+    from pathlib import Path
+
+    from buildbuy.engine.usage import read_usage, scenario_from_usage, scenario_toml
+
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    summary = read_usage(args.file)
+    name = args.name or Path(args.file).stem
+    inputs, notes = scenario_from_usage(summary, name=name, as_of=args.as_of, catalog=catalog,
+                                        requests_per_day=args.requests_per_day)
+    from buildbuy.engine import resolve
+
+    resolve(inputs, scenario=name, catalog=catalog)  # the printed file must load as it is
+    text = scenario_toml(inputs, notes, Path(args.file).name)
+    if args.output:
+        out = Path(args.output)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, "utf-8")
+        tmp.replace(out)
+        print(f"wrote {out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _add_price_commands(sub: Any) -> None:
+    pr = sub.add_parser("prices", help="list the hosted-API prices the engine would use (offline)")
+    pr.add_argument("query", nargs="*", help="words to match in provider/model (all must match); none = all")
+    pr.add_argument("--as-of", metavar="DATE", help="prices in force on DATE (YYYY-MM-DD; default today)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.add_argument("--catalog", action="append", metavar="FILE",
+                    help="your own price catalog (TOML or LiteLLM JSON; your rows win)")
+    pr.add_argument("--refresh", action="store_true",
+                    help="download the newest genai-prices data first (the only command that uses the network)")
+    pr.set_defaults(func=cmd_prices)
+
+    us = sub.add_parser("usage", help="turn a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario")
+    us.add_argument("file", help="usage export: CSV in the documented layout, OpenAI Usage API JSON or Anthropic "
+                                 "usage report JSON")
+    us.add_argument("-o", "--output", help="write the scenario here instead of printing it")
+    us.add_argument("--name", help="scenario name (default: the file name)")
+    us.add_argument("--as-of", metavar="DATE", help="price date for blending several models (default today)")
+    us.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog (TOML or JSON)")
+    us.add_argument("--requests-per-day", type=float, metavar="N",
+                    help="requests per day, for exports that count only tokens (Anthropic's usage report)")
+    us.set_defaults(func=cmd_usage)
+
+
 #: Sub-commands beyond `recommend`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_risk_command]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands, _add_risk_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
