@@ -464,6 +464,8 @@ class RiskResult:
     def sentence(self, option: str | None = None) -> str:
         """``"FINE-TUNE is the cheapest feasible option in 73% of 10,000 draws"``."""
         option = option or self.base_recommendation
+        if not self.ranges:
+            return f"no ranges given: every draw is the base case ({option})"
         return f"{option} is the cheapest feasible option in {_pct(self.p_cheapest.get(option, 0.0))} of " \
                f"{self.draws:,} draws"
 
@@ -574,7 +576,16 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
     rec = np.empty(draws, dtype=np.int8)
     inputs = {k: np.empty(draws) for k in unc.ranges}
     done = 0
-    pool = _pool(workers) if workers > 1 and draws >= 2 * MIN_DRAWS_PER_WORKER else None
+    if not unc.ranges:  # nothing uncertain: every draw is the base case (no need to evaluate them)
+        for o in options:
+            npv[o][:] = base_npv[o]
+            tco[o][:] = float(np.asarray(base_choice["tco_usd"][o]).ravel()[0])
+        cheapest[:] = _codes(np.asarray(base_choice["cheapest_feasible"]).ravel()[:1], options, 1)[0]
+        rec[:] = _codes(np.asarray(base_choice["recommendation"]).ravel()[:1], options, 1)[0]
+        done = draws
+        if progress:
+            progress(draws)
+    pool = _pool(workers) if workers > 1 and draws >= 2 * MIN_DRAWS_PER_WORKER and done < draws else None
     try:
         while done < draws:
             n = min(size, draws - done)

@@ -354,3 +354,13 @@ def test_workers_give_the_same_numbers():
     one = simulate(us, 4000, seed=9).as_dict()
     two = simulate(us, 4000, seed=9, workers=2).as_dict()
     assert one == two
+
+
+def test_no_ranges_is_the_base_case_without_evaluating_draws():
+    us = uncertain(dict(daily_active_users=20_000))
+    r = simulate(us, draws=100_000, seed=1)
+    assert r.sentence().startswith("no ranges given")
+    for o in model.OPTIONS:
+        assert r.npv_usd[o]["p10"] == r.npv_usd[o]["p90"] == pytest.approx(float(model.npv(o, us.base)), rel=1e-12)
+    assert sum(r.p_cheapest.values()) + r.p_none_feasible == 1.0
+    assert r.p_recommendation_differs == 0.0 and r.tornado == []
