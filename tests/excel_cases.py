@@ -11,6 +11,14 @@ from __future__ import annotations
 from buildbuy.engine.model import LINE_ITEMS
 
 A = object()  # placeholder for the assumptions range
+RD = object()  # placeholder for a ranges table whose one range is a single value
+RU = object()  # placeholder for a ranges table with one uniform range
+
+#: The ranges tables the risk cases use (as on a sheet: input, dist, low, mode, high).
+RANGE_TABLES = {
+    RD: [["api_input_usd_per_mtok", "uniform", 10.0, None, 10.0]],
+    RU: [["api_input_usd_per_mtok", "uniform", 5.0, None, 15.0]],
+}
 
 #: The assumptions range the cases use (a two-column key/value table, as on a sheet): the article's worked example
 #: (1,000 users x 50 requests x 500 tokens at $10/M = $91,250/year), regulated with data residency, post-PMF,
@@ -98,6 +106,42 @@ def _roadmap_check(got):
     assert got[2][4] == "not justified"
 
 
+def _risk_table_check(got):
+    """One range of one value: every draw is the base case, so each percentile is the hand-worked NPV and TCO;
+    FINE-TUNE, the only feasible option, is the cheapest in every draw."""
+    assert got[0][:2] == ["option", "p_cheapest"], got[0]
+    for row in got[1:]:
+        flows = _FLOWS[row[0]]
+        assert row[1] == (1.0 if row[0] == "FINE-TUNE" else 0.0), row
+        for npv in row[2:6]:
+            assert abs(npv - _npv(flows)) <= 1e-9 * _npv(flows), row
+        for tco in row[6:10]:
+            assert abs(tco - sum(flows)) <= 1e-9 * sum(flows), row
+
+
+def _tornado_check(got):
+    """uniform(5, 15) input price: P10 = 5 + 0.1 x 10 = 6, P90 = 14. The NPV difference is the answer (FINE-TUNE)
+    minus the runner-up by NPV (PHASED). Input tokens are 400 x $10 of the $5,000 per million requests, so a $4
+    move shifts each API month by 0.32 x $7,604.17; FINE-TUNE pays the API in months 1-2, PHASED in months 1-8:
+    the difference moves by 0.32 x 7,604.17 x the discount factors of months 3-8."""
+    assert got[0][:4] == ["input", "low", "base", "high"], got[0]
+    row = got[1]
+    assert row[:4] == ["api_input_usd_per_mtok", 6.0, 10.0, 14.0], row
+    change = 0.32 * _API_MONTH * sum(1.1 ** (-k / 12) for k in range(3, 9))
+    heads = got[0]
+    assert abs(row[heads.index("change_at_low_usd")] - change) <= 1e-6 * change, row
+    assert abs(row[heads.index("change_at_high_usd")] + change) <= 1e-6 * change, row
+    assert abs(row[heads.index("swing_usd")] - 2 * change) <= 1e-6 * change, row
+
+
+def _histogram_check(got):
+    """20 bins, each starting where the last ended, holding every draw between them."""
+    assert got[0] == ["from_usd", "to_usd", "share"] and len(got) == 21, got[:2]
+    bins = got[1:]
+    assert all(a[1] == b[0] for a, b in zip(bins, bins[1:], strict=False))
+    assert abs(sum(b[2] for b in bins) - 1.0) <= 1e-9
+
+
 def _version():
     import pathlib
 
@@ -164,6 +208,18 @@ CASES = [
     ("BVB_CATALOG", ("open_weight_model", "qwen2.5-7b", "parameters"), 7.616e9,
      "Qwen2.5-7B model card: 7.61B parameters"),
     ("BVB_VERSION", (), _version(), "pyproject.toml"),
+    ("BVB_INPUT", (A, "requests_per_day"), 50_000.0, "derived: 1,000 users x 50 requests"),
+    ("BVB_RISK_TABLE", (A, RD), _risk_table_check, "a range of one value: every draw is the base case"),
+    ("BVB_RISK_TORNADO", (A, RU), _tornado_check, "by hand: P10 and P90 of uniform(5, 15)"),
+    ("BVB_RISK_HISTOGRAM", (A, RU), _histogram_check, "20 bins that cover every draw"),
+    ("BVB_RISK_CELL", (A, RD, "p_table", "API", "tco_p50"), 273_750.0,
+     "a range of one value is the deterministic case: $91,250/year x 3 years"),
+    ("BVB_RISK_CELL", (A, RU, "tornado", 1, "high"), 14.0, "by hand: P90 of uniform(5, 15) = 5 + 0.9 x 10"),
+    ("BVB_RISK_CELL", (A, RU, "tornado", 2, "swing_usd"), "", "blank past the last row"),
+    ("BVB_RISK_CELL", (A, RU, "histogram", 21, "share", None, None, None, "-"), "-",
+     "what the caller asks for past the last of 20 bins"),
+    ("BVB_RISK", (A, RU, "draws"), 10_000.0, "the default number of draws"),
+    ("BVB_RISK", (A, RD, "p_recommendation_differs"), 0.0, "no uncertainty: every draw is the base case"),
 ]
 
 

@@ -14,7 +14,7 @@ from buildbuy.workbook.lint import lint
 from buildbuy.workbook.template import TEMPLATE_PATH, template_bytes
 from buildbuy.workbook.template.common import FIRST_MONTH_COL, LAST_MONTH_COL
 
-SHEETS = ["Cover", "Inputs", "Prices", "Calculations", "Outputs", "Sensitivity", "Checks", "xlwings.conf"]
+SHEETS = ["Cover", "Inputs", "Prices", "Calculations", "Outputs", "Sensitivity", "Risk", "Checks", "xlwings.conf"]
 #: Only the identities 0 and 1 may be typed into a formula; 12 months, 365 days and every other constant are
 #: named cells on Inputs (months_per_year, days_per_year, ...).
 ALLOWED_NUMBERS = {"0", "1"}
@@ -210,8 +210,9 @@ def test_data_validation_on_inputs(wb):
 
 def test_charts_present():
     names = zipfile.ZipFile(TEMPLATE_PATH).namelist()
-    # cost by line item (stacked bars), cumulative cost over the horizon, annual cost against volume
-    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 3
+    # Outputs: cost by line item (stacked bars), cumulative cost over the horizon, annual cost against volume;
+    # Risk: tornado and histogram
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 5
 
 
 def test_xlwings_conf_sheet(wb):

@@ -6,6 +6,7 @@ Every failure is one line on stderr and a non-zero exit (2 for bad input or file
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog, read_scenarios
+from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog
 from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
@@ -203,9 +204,12 @@ def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    """`buildbuy recommend`: compare the options of each scenario of a file."""
+    """`buildbuy recommend`: compare the options of each scenario of a file (with ranges: and how often)."""
+    from buildbuy.engine.scenario import read_uncertain_scenarios
+
     catalog = load_catalog(args.catalog) if args.catalog else None
-    scenarios = read_scenarios(args.scenario, catalog=catalog)
+    uncertain = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    scenarios = [u.base for u in uncertain]
     if getattr(args, "as_of", None):
         scenarios = [_with_as_of(a, args.as_of, catalog) for a in scenarios]
     if args.summary:
@@ -224,13 +228,118 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             print("((x): ruled out by a hard constraint.)")
         return 0
     reports = [finite_report(a) for a in scenarios]
+    for rep, us, a in zip(reports, uncertain, scenarios, strict=True):
+        if us.uncertainty:  # the ranges around this base case: how often its answer is the cheapest
+            risk = _simulate(dataclasses.replace(us, base=a), args.draws, args.seed)
+            rep["uncertainty"] = {"sentence": risk.sentence(rep["recommendation"]), "draws": risk.draws,
+                                  "seed": risk.seed, "p_cheapest": risk.p_cheapest,
+                                  "p_recommendation_differs": risk.p_recommendation_differs}
     if args.json:
         for r, a in zip(reports, scenarios, strict=True):
             r["api_price_source"] = a["api_price_source"] or "scenario inputs"
         print(json_text(reports[0] if len(reports) == 1 else reports))
     else:
-        print("\n\n".join(format_report(r) + _price_line(a) for r, a in zip(reports, scenarios, strict=True)))
+        print("\n\n".join(_with_uncertainty(format_report(r), r) + _price_line(a)
+                             for r, a in zip(reports, scenarios, strict=True)))
     return 0
+
+
+def _with_uncertainty(text: str, rep: dict[str, Any]) -> str:
+    """The recommendation line followed by how often it is the cheapest under the scenario's ranges."""
+    unc = rep.get("uncertainty")
+    if not unc:
+        return text
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("Recommendation:"))
+    width = len(lines[at]) - len(lines[at].split(":", 1)[1].lstrip())  # the label column of that block
+    lines.insert(at + 1, f"{'Under ranges:':<{width}}{unc['sentence']} (seed {unc['seed']}; the recommendation "
+                         f"differs from the base case in {unc['p_recommendation_differs']:.0%} of draws; "
+                         "details: buildbuy risk)")
+    return "\n".join(lines)
+
+
+def _simulate(us: Any, draws: int, seed: int, workers: int = 1) -> Any:
+    """Monte Carlo of one scenario with a progress bar on a terminal."""
+    from tqdm import tqdm
+
+    from buildbuy.engine.uncertainty import simulate
+
+    with tqdm(total=draws, unit="draw", unit_scale=True, disable=not sys.stderr.isatty() or draws < 50_000,
+              leave=False, desc=us.name or "draws") as bar:
+        return simulate(us, draws, seed, progress=bar.update, workers=workers)
+
+
+def format_risk(r: Any) -> str:
+    """A readable summary of a :class:`buildbuy.engine.uncertainty.RiskResult`."""
+    def money(x: float) -> str:
+        return f"{x:,.0f}"
+
+    lines = [f"Scenario: {r.scenario}   ({r.draws:,} draws, seed {r.seed}, {r.seconds:.2f} s; money in USD "
+             "unless the scenario's currency says otherwise)", "",
+             f"Base case: {r.base_recommendation} (NPV {money(r.base_npv_usd[r.base_recommendation])})"
+             + (f"; runner-up {r.runner_up} (NPV {money(r.base_npv_usd[r.runner_up])}"
+                + ("" if r.runner_up_feasible else ", not feasible: the only other option to compare with") + ")"
+                if r.runner_up else ""),
+             f"{r.sentence()}.",
+             f"The recommendation differs from the base case in {r.p_recommendation_differs:.1%} of draws.", ""]
+    heads = ["Option", "P(cheapest)", "NPV P10", "NPV P50", "NPV P90", "NPV mean", "TCO P10", "TCO P50", "TCO P90"]
+    rows = [[o, f"{r.p_cheapest[o]:.1%}", *(money(r.npv_usd[o][k]) for k in ("p10", "p50", "p90", "mean")),
+             *(money(r.tco_usd[o][k]) for k in ("p10", "p50", "p90"))] for o in r.options]
+    lines += _table(heads, rows)
+    if r.p_none_feasible:
+        lines.append(f"No option is feasible in {r.p_none_feasible:.1%} of draws.")
+    if r.tornado:
+        lines += ["", f"Tornado: NPV({r.base_recommendation}) - NPV({r.runner_up}) as each input moves from its P10 "
+                  "to its P90, others at base (negative = the base-case answer is cheaper)"]
+        rows = [[t["input"], f"{t['low']:,.6g}", f"{t['high']:,.6g}", money(t["npv_difference_at_low_usd"]),
+                 money(t["npv_difference_at_high_usd"]), money(t["swing_usd"])] for t in r.tornado]
+        lines += _table(["Input", "P10", "P90", "Difference at P10", "Difference at P90", "Swing"], rows)
+        lines += ["", "Rank correlation of each input with that NPV difference over all draws (all inputs moving, "
+                  "correlations included):"]
+        lines += [f"  {c['input']:<34} {c['rank_correlation']:+.2f}" for c in r.rank_correlation]
+    return "\n".join(lines)
+
+
+def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(x[i])) for x in [heads, *rows]) for i in range(len(heads))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return [line(heads), "  ".join("-" * w for w in widths), *(line(x) for x in rows)]
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    """`buildbuy risk`: Monte Carlo over the ranges of each scenario of a file."""
+    from buildbuy.engine.scenario import read_uncertain_scenarios
+
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    scenarios = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    plain = [u.name for u in scenarios if not u.uncertainty]
+    if plain:
+        raise BuildBuyError(f"scenario {plain[0]!r} in {args.scenario} has no range: give at least one input as "
+                            "a range such as {low = 1, mode = 2, high = 3} (see README, Ranges)")
+    results = [_simulate(u, args.draws, args.seed, args.workers) for u in scenarios]
+    if args.json:
+        out = [r.as_dict() for r in results]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    else:
+        print("\n\n".join(format_risk(r) for r in results))
+    return 0
+
+
+def _add_risk_command(sub: Any) -> None:
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    risk = sub.add_parser("risk", help="Monte Carlo over a scenario's ranges: P(cheapest), P10/P50/P90, tornado")
+    risk.add_argument("scenario", help="scenario file (.toml or .json) with ranges")
+    risk.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help=f"draws (default {DEFAULT_DRAWS:,})")
+    risk.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    risk.add_argument("--json", action="store_true", help="print JSON instead of text")
+    risk.add_argument("--workers", type=int, default=1,
+                      help="processes that evaluate the draws (same numbers whatever the count; default 1)")
+    risk.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog TOML")
+    risk.set_defaults(func=cmd_risk)
 
 
 def _with_as_of(a: Any, as_of: str, catalog: Any) -> Any:
@@ -265,6 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "(repeatable; your rows win)")
     rec.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     rec.set_defaults(func=cmd_recommend)
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    rec.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help="draws when the scenario has ranges")
+    rec.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed when the scenario has ranges")
     for register in EXTRA_COMMANDS:
         register(sub)
     return parser
@@ -272,12 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_fill(args: argparse.Namespace) -> int:
     """`buildbuy fill`: scenarios into copies of the template, optionally recalculated."""
-    from .fill import fill_many, load_scenarios
+    from .fill import fill_many, load_uncertain_scenarios
     from .template import TEMPLATE_PATH
 
-    scenarios = load_scenarios(args.scenario, catalog=load_catalog(args.catalog) if args.catalog else None)
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    scenarios = load_uncertain_scenarios(args.scenario, catalog=catalog)
     if getattr(args, "as_of", None):
-        scenarios = [_with_as_of(a, args.as_of, None) for a in scenarios]
+        scenarios = [dataclasses.replace(u, base=_with_as_of(u.base, args.as_of, None)) for u in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
                         progress=sys.stderr.isatty(), timeout=args.timeout)
@@ -558,7 +672,7 @@ def _add_price_commands(sub: Any) -> None:
 
 
 #: Sub-commands beyond `recommend`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands, _add_risk_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -77,30 +77,32 @@ def _content_box(pdf: Path, dpi: int, timeout: float, page: int = 1) -> list[str
             "-H", str(int((y1 - y0) * scale))]
 
 
-#: The README's pictures: (sheet, printed page, file under docs/).
-README_PICTURES = [("Outputs", 1, "outputs.png"), ("Outputs", 2, "outputs-breakdown.png"),
-                   ("Outputs", 3, "outputs-charts.png"), ("Risk", 1, "risk.png")]
+#: The README's pictures: (example scenario, sheet, printed page, file under docs/).
+README_PICTURES = [("regulated-saas", "Outputs", 1, "outputs.png"),
+                   ("regulated-saas", "Outputs", 2, "outputs-breakdown.png"),
+                   ("regulated-saas", "Outputs", 3, "outputs-charts.png"),
+                   ("uncertain-growth", "Risk", 1, "risk.png")]
 
 
 def readme_pictures(docs: str | Path | None = None, dpi: int = 110) -> list[Path]:
-    """Fill the bundled regulated-SaaS example, recalculate it and render the README's pictures into ``docs``."""
-    from buildbuy.engine import read_scenarios
-
-    from .fill import fill
+    """Fill the bundled examples, recalculate them and render the README's pictures into ``docs``."""
+    from .fill import fill, load_uncertain_scenarios
     from .recalc import recalc
 
     root = Path(__file__).resolve().parents[1]
     docs = Path(docs) if docs else root / "docs"
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        book = Path(tmp) / "regulated-saas.xlsx"
-        fill(read_scenarios(root / "examples" / "regulated-saas.toml")[0], book)
-        recalc(book, book)
-        with Package(book) as pkg:
-            sheets = {s.name for s in pkg.sheets()}
-        for sheet, page, name in README_PICTURES:
-            if sheet in sheets:
-                out.append(render_sheet(book, sheet, docs / name, dpi=dpi, page=page))
+        books: dict[str, Path] = {}
+        for example, sheet, page, name in README_PICTURES:
+            if example not in books:
+                books[example] = Path(tmp) / f"{example}.xlsx"
+                fill(load_uncertain_scenarios([root / "examples" / f"{example}.toml"])[0], books[example])
+                recalc(books[example], books[example])
+            with Package(books[example]) as pkg:
+                if sheet not in {s.name for s in pkg.sheets()}:
+                    continue
+            out.append(render_sheet(books[example], sheet, docs / name, dpi=dpi, page=page))
     return out
 
 

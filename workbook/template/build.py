@@ -15,7 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from . import calculations, checks, cover, inputs, outputs, prices, sensitivity
+from . import calculations, checks, cover, inputs, outputs, prices, risk, sensitivity
 from .common import NAMES, Layout, put, widths
 from .styles import named_styles
 
@@ -36,6 +36,7 @@ def build_workbook() -> Workbook:
     calculations.build(wb, layout)
     outputs.build(wb, layout)
     sensitivity.build(wb, layout)
+    risk.build(wb, layout)
     checks.build(wb, layout)
     outputs.add_charts(wb, layout)
     conf = wb.create_sheet("xlwings.conf")

@@ -16,6 +16,7 @@ CONTENTS = [
     ("Outputs", "The answer and its price, options side by side, cost by line item and by year, roadmap, "
                 "charts, the reasons with their points"),
     ("Sensitivity", "Annual cost against volume (0.1x-10x), API price, ML headcount and GPU price"),
+    ("Risk", "Ranges on inputs; Monte Carlo P(cheapest), P10/P50/P90, tornado and histogram"),
     ("Checks", "Engine against independent native recomputations; input sanity; the master check"),
     ("xlwings.conf", "Tells the xlwings add-in where the BVB_* functions live"),
 ]
