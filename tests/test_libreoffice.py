@@ -41,7 +41,7 @@ def ours(book):
 
 def _num(text):
     try:
-        return float(text)
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)  # a share LibreOffice shows as 49%
     except ValueError:
         return text
 

@@ -168,7 +168,7 @@ def _top_block(wb: Any, ws: Any, layout: Layout, r: int) -> int:
         name(wb, "out_p_cheapest", f"Outputs!$C${r}")
         r += 1
         put(ws, f"A{r}", "Under the input ranges (Risk sheet)", "Label")
-        formula(ws, f"B{r}", "=risk_sentence")
+        formula(ws, f"B{r}", f'=BVB_RISK(assumptions,risk_ranges,"sentence",{RISK_ARGS})')
         ws.merge_cells(f"B{r}:H{r}")
         ws[f"B{r}"].alignment = WRAP
         r += 1
