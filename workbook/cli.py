@@ -388,8 +388,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     from .fill import fill_many, load_uncertain_scenarios
     from .template import TEMPLATE_PATH
 
-    catalog = load_catalog(args.catalog) if args.catalog else None
-    scenarios = load_uncertain_scenarios(args.scenario, catalog=catalog)
+    scenarios = load_uncertain_scenarios(args.scenario, load_catalog(args.catalog) if args.catalog else None)
     if getattr(args, "as_of", None):
         scenarios = [dataclasses.replace(u, base=_with_as_of(u.base, args.as_of, None)) for u in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,

@@ -185,7 +185,8 @@ def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Pa
 def scenario_cells(a: Assumptions, pkg: Package, template: str | Path, unc: Uncertainty | None = None
                    ) -> dict[str, dict[str, Any]]:
     """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges
-    into the Risk sheet's tables)."""
+    into the Risk sheet's tables). Figures a price catalog filled in are written as inputs (:func:`portable`)."""
+    a = portable(a)
     values = input_values(a)
     cells = input_cells(pkg)
     missing = [k for k in values if k not in cells]
@@ -360,7 +361,8 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
     jobs = []
     for item, dst in planned:
         unc = item.uncertainty if isinstance(item, UncertainScenario) else None
-        a = item.base if isinstance(item, UncertainScenario) else item
+        # The worker reads the scenario back without your catalog: its figures travel as inputs.
+        a = portable(item.base if isinstance(item, UncertainScenario) else item)
         raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
         raw["name"] = a.name
         if unc:  # in the file's order: the order of the ranges fixes which random numbers each input gets

@@ -13,8 +13,8 @@ from openpyxl.utils import get_column_letter
 
 from buildbuy.engine.model import OPTION_LINE_ITEMS
 
-from .checks import API_REQUEST_NATIVE
 from .common import (
+    API_REQUEST_NATIVE,
     FIRST_MONTH,
     FIRST_MONTH_COL,
     LAST_MONTH,
@@ -157,7 +157,8 @@ def _native(wb: Any, ws: Any, layout: Layout, row: int) -> None:
     d = TOTAL_COL
     n = layout.rows
     row = _scalar(ws, layout, row, "price", "API price of one request at year-1 prices", "USD/request",
-                  f"={API_REQUEST_NATIVE}/tokens_per_million", "0.000000")
+                  "=" + API_REQUEST_NATIVE + "/tokens_per_million",
+                  "0.000000")
     row = _scalar(ws, layout, row, "active", "FINE-TUNE model: active parameters per token (effective)",
                   "parameters", "=IF(ISBLANK(serving_active_parameters),serving_model_parameters,"
                   "serving_active_parameters)", COUNT, wb, "serving_active_parameters_effective")

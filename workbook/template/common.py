@@ -92,3 +92,16 @@ def header(ws: Worksheet, row: int, texts: list[str], first_col: int = 1, number
 def widths(ws: Worksheet, cols: dict[str, float]) -> None:
     for col, w in cols.items():
         ws.column_dimensions[col].width = w
+
+
+# One API request in USD x 1e6, every pricing dimension (issue 12), written independently of the engine:
+# cache parts of the prompt, reasoning as output, long-context share, tier mix, regional uplift, commitment.
+_API_IN = ("input_tokens_per_request*api_input_usd_per_mtok*((1-api_cached_input_share-api_cache_write_5m_share-"
+           "api_cache_write_1h_share)+api_cached_input_share*(1-api_cached_input_discount)+api_cache_write_5m_share*"
+           "(1+api_cache_write_5m_premium)+api_cache_write_1h_share*(1+api_cache_write_1h_premium))")
+_API_OUT = "(output_tokens_per_request+api_reasoning_tokens_per_request)*api_output_usd_per_mtok"
+API_REQUEST_NATIVE = (
+    f"((1-api_long_context_share)*({_API_IN}+{_API_OUT})+api_long_context_share*({_API_IN}*"
+    f"api_long_context_input_multiplier+{_API_OUT}*api_long_context_output_multiplier))*"
+    "(1-api_batch_share*api_batch_discount-api_flex_share*api_flex_discount+api_priority_share*"
+    "api_priority_premium)*(1+api_regional_uplift)*(1-api_committed_use_discount)")

@@ -52,9 +52,8 @@ def _breakeven_marker(ws: Any, layout: Layout, top: int) -> int:
     put(ws, f"B{top + 1}", "Break-even", "Label")
     put(ws, f"D{top + 1}", "requests/day", "Unit")
     formula(ws, f"C{top + 1}", '=IFERROR(BVB_BREAKEVEN_VOLUME(assumptions,"API","FINE-TUNE"),"never")', COUNT)
-    # a whole number in the label (TEXT would round halves to even in the formulas backend)
-    formula(ws, f"A{top + 2}", f'=IF(ISNUMBER($C${top + 1}),"API / FINE-TUNE break-even: "&ROUND($C${top + 1},0)'
-                               f'&" requests/day","API and FINE-TUNE never break even")')
+    formula(ws, f"A{top + 2}", f'=IF(ISNUMBER($C${top + 1}),"API / FINE-TUNE break-even: "&'
+                               f'FIXED(ROUND($C${top + 1},0),0)&" requests/day","API and FINE-TUNE never break even")')
     put(ws, f"B{top + 3}", "Line bottom", "Label")
     formula(ws, f"C{top + 3}", f"=IF(ISNUMBER($C${top + 1}),$C${top + 1},rpd_effective)", COUNT)
     formula(ws, f"D{top + 3}", f"=MIN({costs})", MONEY)
