@@ -8,8 +8,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
 from buildbuy.udfs.conventions import XlError
-from buildbuy.udfs.headless import BACKENDS, called_functions, evaluate
 from buildbuy.udfs.registry import invoke
+from buildbuy.workbook.backend import BACKENDS, called_functions, evaluate
 
 from .excel_cases import ASSUMPTIONS, CASES, RANGE_TABLES, RD, RU, A, assert_same
 

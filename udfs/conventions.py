@@ -134,7 +134,8 @@ def assumptions_arg(name: str, value: Any) -> dict[str, Any]:
     """
     if type(value) is list and all(type(r) is list for r in value):
         try:
-            key = (name, tuple(tuple(r) for r in value))
+            # Keyed by type as well as value: TRUE == 1 in Python, but not as an input.
+            key = (name, tuple(tuple((type(c), c) for c in r) for r in value))
             hit = _ASSUMPTIONS_CACHE.get(key)
         except TypeError:  # unhashable cells (dates are hashable; this is a defensive path)
             key, hit = None, None

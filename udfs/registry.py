@@ -143,13 +143,18 @@ def _opt(value: Any, default: Any) -> Any:
 
 
 def _key(assumptions: dict[str, Any], horizon_months: Any = None) -> tuple:
-    return tuple(assumptions.items()), horizon_months
+    """A cache key that tells TRUE from 1 and "1" from 1: each value keyed with its type."""
+    return tuple((k, type(v), v) for k, v in assumptions.items()), (type(horizon_months), horizon_months)
+
+
+def _raw(key: tuple) -> tuple[dict[str, Any], Any]:
+    items, (_, horizon_months) = key
+    return {k: v for k, _, v in items}, horizon_months
 
 
 @lru_cache(maxsize=512)
 def _resolved(key: tuple) -> Any:
-    items, horizon_months = key
-    raw = dict(items)
+    raw, horizon_months = _raw(key)
     if horizon_months is not None:
         raw["horizon_months"] = horizon_months
     return resolve(raw)
@@ -278,7 +283,7 @@ def _bvb_line_items(option, assumptions, horizon_months) -> Any:
 
 @lru_cache(maxsize=256)
 def _line_items(option: str, key: tuple, horizon: int) -> dict[str, list[float]]:
-    a = _resolved((key[0], horizon))
+    a = _resolved((key[0], (type(horizon), horizon)))
     return {k: v.tolist() for k, v in model.line_items(option, a).items()}
 
 
@@ -312,6 +317,12 @@ def _bvb_sensitivity(option, assumptions, key, value) -> Any:
     else:
         if key == "requests_per_day":
             raw.pop("daily_active_users", None)
+        elif key in ("daily_active_users", "requests_per_user_per_day"):
+            # The volume follows the users: a given requests_per_day would otherwise hold it fixed.
+            base = _scenario(assumptions)
+            raw.pop("requests_per_day", None)
+            raw["daily_active_users"] = base.daily_active_users
+            raw["requests_per_user_per_day"] = base.requests_per_user_per_day
         raw[key] = value
     return model.annual_cost(model.normalize_option(option), _scenario(raw))
 
@@ -331,7 +342,14 @@ def _bvb_compare(assumptions) -> Any:
      "requests/day (#N/A when they never cross)", ASSUMPTIONS,
      Arg("option_a", "first option", "text"), Arg("option_b", "second option", "text"))
 def _bvb_breakeven_volume(assumptions, option_a, option_b) -> Any:
+    _two_options(option_a, option_b)
     return model.breakeven_volume(_scenario(assumptions), option_a, option_b)
+
+
+def _two_options(option_a: str, option_b: str) -> None:
+    """A break-even compares two different options; the same one twice has no break-even."""
+    if model.normalize_option(option_a) == model.normalize_option(option_b):
+        raise InputError("option_b", option_b, f"an option other than option_a ({option_a!r})")
 
 
 @udf("BVB_BREAKEVEN_MONTH", "When option_b's cumulative cost first drops below option_a's, in fractional months "
@@ -339,6 +357,7 @@ def _bvb_breakeven_volume(assumptions, option_a, option_b) -> Any:
      "months (#N/A when never within the horizon)", ASSUMPTIONS,
      Arg("option_a", "reference option, e.g. \"API\"", "text"), Arg("option_b", "challenger option", "text"))
 def _bvb_breakeven_month(assumptions, option_a, option_b) -> Any:
+    _two_options(option_a, option_b)
     return model.breakeven_month(_scenario(assumptions), option_a, option_b)
 
 

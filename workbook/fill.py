@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from buildbuy.engine.scenario import ScenarioFileError, read_uncertain_scenarios
 from buildbuy.engine.uncertainty import UncertainScenario, Uncertainty
 
 from .template import TEMPLATE_PATH
-from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
+from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, writable_target, write_package, xml_unsafe_char
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
@@ -125,36 +126,46 @@ def range_table_cells(unc: Uncertainty, pkg: Package, scenario: str | None) -> d
 
 def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
     """Write one scenario into a copy of the template at ``dst`` (atomic); ranges go to the Risk sheet."""
-    unc = None
-    if isinstance(a, UncertainScenario):
-        a, unc = a.base, a.uncertainty
-    values = input_values(a)
     with Package(template) as pkg:
-        cells = input_cells(pkg)
-        missing = [k for k in values if k not in cells]
-        if missing:
-            raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
-                                    f"{missing[0]!r} (a named range per input is required)")
-        by_sheet: dict[str, dict[str, Any]] = {}
-        for key, value in values.items():
-            sheet, ref = cells[key]
-            by_sheet.setdefault(sheet, {})[ref] = value
-        if "scenario_name" in cells:
-            sheet, ref = cells["scenario_name"]
-            by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
-        if unc:
-            for sheet, cell_values in range_table_cells(unc, pkg, a.name).items():
-                by_sheet.setdefault(sheet, {}).update(cell_values)
+        by_sheet = scenario_cells(a, pkg, template)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
-            if sheet not in parts:
-                raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
             root = pkg.xml(parts[sheet])
             set_cells(root, cell_values, as_input=True)
             replaced[parts[sheet]] = to_bytes(root)
         write_package(pkg, dst, replaced)
     return Path(dst)
+
+
+def scenario_cells(a: Assumptions | UncertainScenario, pkg: Package, template: str | Path
+                   ) -> dict[str, dict[str, Any]]:
+    """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges into
+    the Risk sheet's tables)."""
+    unc = None
+    if isinstance(a, UncertainScenario):
+        a, unc = a.base, a.uncertainty
+    values = input_values(a)
+    cells = input_cells(pkg)
+    missing = [k for k in values if k not in cells]
+    if missing:
+        raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
+                                f"{missing[0]!r} (a named range per input is required)")
+    by_sheet: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        sheet, ref = cells[key]
+        by_sheet.setdefault(sheet, {})[ref] = value
+    if "scenario_name" in cells:
+        sheet, ref = cells["scenario_name"]
+        by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+    if unc:
+        for sheet, cell_values in range_table_cells(unc, pkg, a.name).items():
+            by_sheet.setdefault(sheet, {}).update(cell_values)
+    sheets = {s.name for s in pkg.sheets()}
+    for sheet in by_sheet:
+        if sheet not in sheets:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
+    return by_sheet
 
 
 def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
@@ -180,35 +191,123 @@ def load_uncertain_scenarios(sources: Iterable[str | Path]) -> list[UncertainSce
 
 
 def output_path(a: Assumptions | UncertainScenario, out: Path, many: bool) -> Path:
-    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``."""
+    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``.
+
+    The file name keeps letters, digits, ``.``, ``_`` and ``-`` of the scenario name (other runs become one
+    ``-``), at most 100 characters; :func:`plan` refuses two scenarios that would share a file.
+    """
     if not many and out.suffix.lower() in (".xlsx", ".xlsm"):
         return out
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-") or "scenario"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-")[:100].strip("-") or "scenario"
     return out / f"{safe}.xlsx"
 
 
-def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, str, Any]:
-    raw, name, dst, template, backend = job
-    fill(uncertain_from_data(raw, default_name=name)[0], dst, template)
+def check_storable(a: Assumptions) -> None:
+    """Refuse a scenario whose name or text inputs hold a character a workbook cannot store."""
+    name = a.name or "scenario"
+    bad = xml_unsafe_char(name)
+    if bad is not None:
+        raise ScenarioFileError(f"scenario name {_clip(name)!r} holds the character U+{ord(bad):04X}, which a "
+                                f"workbook cannot store; use printable text")
+    for key in a.given:
+        value = a[key]
+        if isinstance(value, str):
+            bad = xml_unsafe_char(value)
+            if bad is not None:
+                raise InputError(key, value, f"printable text (U+{ord(bad):04X} cannot be stored in a workbook)",
+                                 scenario=name)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def plan(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path,
+         template: str | Path = TEMPLATE_PATH) -> list[tuple[Any, Path]]:
+    """Each scenario with the file it will be written to, after checking everything that could stop the run
+    halfway: every scenario fits the template, names and text can be stored, no two scenarios share a file
+    (compared the way a case-insensitive file system would), and no target is a folder, a device or a pipe.
+    Nothing is written."""
+    out = Path(out)
+    if not scenarios:
+        raise ScenarioFileError("no scenario to fill")
+    many = len(scenarios) > 1 or not out.suffix
+    if len(scenarios) > 1 and out.suffix.lower() in (".xlsx", ".xlsm"):
+        raise ScenarioFileError(f"-o {out} names one workbook, but there are {len(scenarios)} scenarios: "
+                                f"give a folder (one workbook per scenario)")
+    if many and out.exists() and not out.is_dir():
+        raise WorkbookFileError(f"cannot write into {out}: it exists and is not a folder")
+    with Package(template) as pkg:
+        cells = input_cells(pkg)
+        sheets = {s.name for s in pkg.sheets()}
+    planned: list[tuple[Any, Path]] = []
+    seen: dict[str, Assumptions] = {}
+    for item in scenarios:
+        a = item.base if isinstance(item, UncertainScenario) else item
+        check_storable(a)
+        values = input_values(a)
+        missing = [k for k in values if k not in cells]
+        if missing:
+            raise WorkbookFileError(f"the workbook {template} has no input cell named {missing[0]!r} "
+                                    f"(a named range per input is required)")
+        absent = sorted({cells[k][0] for k in values if cells[k][0] not in sheets})
+        if absent:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {absent[0]!r} it does not have")
+        dst = output_path(a, out, many)
+        key = unicodedata.normalize("NFC", str(dst)).casefold()
+        if key in seen:
+            raise ScenarioFileError(f"scenarios {_clip(seen[key].name or 'scenario')!r} and "
+                                    f"{_clip(a.name or 'scenario')!r} would both be written to {dst}; rename one "
+                                    f"(file names keep only letters, digits, '.', '_' and '-')")
+        seen[key] = a
+        if dst.exists() or dst.is_symlink():
+            writable_target(dst)
+        planned.append((item, dst))
+    return planned
+
+
+def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
+    raw, name, dst, template, backend, timeout = job
+    a = uncertain_from_data(raw, default_name=name)[0]
     report = None
-    if backend:
+    if not backend:
+        fill(a, dst, template)
+    else:
+        from buildbuy.engine import BuildBuyError
+
+        from .cli import _time_limit
         from .recalc import recalc
 
-        rep = recalc(dst, dst, backend=backend)
+        try:
+            with _time_limit(timeout or 0):
+                if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
+                    with Package(template) as pkg:
+                        inputs = scenario_cells(a, pkg, template)
+                    rep = recalc(template, dst, backend=backend, inputs=inputs)
+                else:
+                    fill(a, dst, template)
+                    rep = recalc(dst, dst, backend=backend)
+        except BuildBuyError as exc:
+            fill(a, dst, template)
+            raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
+                                    f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
 
 
 def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path, *,
               template: str | Path = TEMPLATE_PATH,
-              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True
-              ) -> list[FillResult]:
-    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
+              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True,
+              timeout: float | None = None) -> list[FillResult]:
+    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar.
+
+    ``timeout``: seconds one workbook's recalculation may take (Unix; None or 0 for no limit)."""
     out = Path(out)
+    planned = plan(scenarios, out, template)
     many = len(scenarios) > 1 or not out.suffix
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
-    for a in scenarios:
+    for a, dst in planned:
         unc = a.uncertainty if isinstance(a, UncertainScenario) else None
         a = a.base if isinstance(a, UncertainScenario) else a
         raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
@@ -217,7 +316,7 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
             raw.update({k: r.as_dict() for k, r in unc.ranges.items()})
             if unc.correlations:
                 raw["correlation"] = [{"inputs": [x, y], "rank": rho} for x, y, rho in unc.correlations]
-        jobs.append((raw, a.name or "scenario", str(output_path(a, out, many)), str(template), recalc_backend))
+        jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend, timeout))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []
     bar = _bar(len(jobs), progress)
