@@ -126,8 +126,11 @@ def range_table_cells(unc: Uncertainty, pkg: Package, scenario: str | None) -> d
 
 def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
     """Write one scenario into a copy of the template at ``dst`` (atomic); ranges go to the Risk sheet."""
+    unc = None
+    if isinstance(a, UncertainScenario):
+        a, unc = a.base, a.uncertainty
     with Package(template) as pkg:
-        by_sheet = scenario_cells(a, pkg, template)
+        by_sheet = scenario_cells(a, pkg, template, unc)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
@@ -138,13 +141,10 @@ def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Pa
     return Path(dst)
 
 
-def scenario_cells(a: Assumptions | UncertainScenario, pkg: Package, template: str | Path
+def scenario_cells(a: Assumptions, pkg: Package, template: str | Path, unc: Uncertainty | None = None
                    ) -> dict[str, dict[str, Any]]:
-    """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges into
-    the Risk sheet's tables)."""
-    unc = None
-    if isinstance(a, UncertainScenario):
-        a, unc = a.base, a.uncertainty
+    """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges
+    into the Risk sheet's tables)."""
     values = input_values(a)
     cells = input_cells(pkg)
     missing = [k for k in values if k not in cells]
@@ -268,10 +268,11 @@ def plan(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path
 
 def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
     raw, name, dst, template, backend, timeout = job
-    a = uncertain_from_data(raw, default_name=name)[0]
+    us = uncertain_from_data(raw, default_name=name)[0]
+    a, unc = us.base, us.uncertainty
     report = None
     if not backend:
-        fill(a, dst, template)
+        fill(us, dst, template)
     else:
         from buildbuy.engine import BuildBuyError
 
@@ -282,13 +283,13 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
             with _time_limit(timeout or 0):
                 if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
                     with Package(template) as pkg:
-                        inputs = scenario_cells(a, pkg, template)
+                        inputs = scenario_cells(a, pkg, template, unc)
                     rep = recalc(template, dst, backend=backend, inputs=inputs)
                 else:
-                    fill(a, dst, template)
+                    fill(us, dst, template)
                     rep = recalc(dst, dst, backend=backend)
         except BuildBuyError as exc:
-            fill(a, dst, template)
+            fill(us, dst, template)
             raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
                                     f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
@@ -296,9 +297,9 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
 
 
 def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path, *,
-              template: str | Path = TEMPLATE_PATH,
-              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True,
-              timeout: float | None = None) -> list[FillResult]:
+              template: str | Path = TEMPLATE_PATH, recalc_backend: str | None = None,
+              workers: int | None = None, progress: bool = True, timeout: float | None = None
+              ) -> list[FillResult]:
     """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar.
 
     ``timeout``: seconds one workbook's recalculation may take (Unix; None or 0 for no limit)."""
@@ -307,9 +308,9 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
     many = len(scenarios) > 1 or not out.suffix
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
-    for a, dst in planned:
-        unc = a.uncertainty if isinstance(a, UncertainScenario) else None
-        a = a.base if isinstance(a, UncertainScenario) else a
+    for item, dst in planned:
+        unc = item.uncertainty if isinstance(item, UncertainScenario) else None
+        a = item.base if isinstance(item, UncertainScenario) else item
         raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
         raw["name"] = a.name
         if unc:  # in the file's order: the order of the ranges fixes which random numbers each input gets
