@@ -1,6 +1,9 @@
 """Engine throughput: scenarios per second, a Python loop of scalar calls against one vectorized call.
 
-Both paths compute the 36-month TCO and NPV of all four options for the same random scenarios, in the same run.
+Both paths compute the 36-month TCO and NPV of all four options for the same random scenarios, in the same run,
+with the cost model v2: serving sized from the model and the GPU (roofline), bought GPUs (capex, power,
+colocation, replacement), training runs. A third timing runs the vectorized recommendation (decision.choose:
+feasibility, cheapest feasible, stated overrides) on the whole sweep.
 Run: python benchmarks/bench_engine.py [--n 100000] [--loop 2000]
 """
 
@@ -12,6 +15,7 @@ import time
 import numpy as np
 
 from buildbuy.engine import model, resolve
+from buildbuy.engine.decision import choose
 
 
 def random_inputs(n: int, seed: int = 1) -> dict[str, np.ndarray]:
@@ -24,9 +28,17 @@ def random_inputs(n: int, seed: int = 1) -> dict[str, np.ndarray]:
         "api_output_usd_per_mtok": rng.uniform(0.4, 75, n),
         "monthly_growth_rate": rng.uniform(0, 0.1, n),
         "gpu_usd_per_hour": rng.uniform(0.8, 6, n),
-        "tokens_per_second_per_gpu": rng.uniform(500, 5_000, n),
+        "serving_model_parameters": rng.choice([1e9, 8e9, 32e9, 70e9], n),
+        "gpu_memory_gb": rng.choice([48.0, 80.0, 141.0], n),
+        "gpu_purchase_usd": rng.uniform(10_000, 40_000, n),
+        "electricity_usd_per_kwh": rng.uniform(0.05, 0.3, n),
+        "model_parameters": rng.choice([1e9, 7e9, 30e9], n),
         "ml_engineers": rng.integers(1, 6, n).astype(float),
+        "latency_requirement_ms": rng.choice([0.0, 150.0, 2000.0], n),
     }
+
+
+FIXED = {"gpu_ownership": "buy", "product_market_fit": True}
 
 
 def run_all(a) -> list:
@@ -43,12 +55,16 @@ def main() -> None:
     t0 = time.perf_counter()
     loop_results = []
     for i in range(args.loop):
-        loop_results.append(run_all(resolve({k: float(v[i]) for k, v in inputs.items()})))
+        loop_results.append(run_all(resolve({**{k: float(v[i]) for k, v in inputs.items()}, **FIXED})))
     loop_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    vec = run_all(resolve(inputs))
+    vec = run_all(resolve({**inputs, **FIXED}))
     vec_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    picked = choose(resolve({**inputs, **FIXED}))
+    choose_s = time.perf_counter() - t0
 
     # Same numbers both ways (first scenarios of the loop against the sweep).
     for j, (tco_v, npv_v) in enumerate(vec):
@@ -63,6 +79,9 @@ def main() -> None:
     print(f"vectorized  : {args.n:>8,} scenarios in {vec_s:8.3f} s = {vec_rate:12,.0f} scenarios/s")
     print(f"ratio       : vectorized is {vec_rate / loop_rate:,.0f}x the loop (4 options x TCO and NPV, "
           f"{resolve().horizon_months} months)")
+    shares = {o: float(np.mean(picked["recommendation"] == o)) for o in model.OPTIONS}
+    print(f"recommend   : {args.n:>8,} scenarios in {choose_s:8.3f} s (vectorized choose); answers "
+          + ", ".join(f"{o} {p:.1%}" for o, p in shares.items()))
 
 
 if __name__ == "__main__":

@@ -27,23 +27,115 @@ def _out(x: Any) -> Any:
     return x if x.ndim else float(x)
 
 
+#: Inputs of the pricing dimensions beyond the base six arguments, passed by keyword (names = input keys).
+API_DIMENSION_INPUTS = (
+    "api_cache_write_5m_share", "api_cache_write_5m_premium", "api_cache_write_1h_share", "api_cache_write_1h_premium",
+    "api_batch_share", "api_batch_discount", "api_flex_share", "api_flex_discount", "api_priority_share",
+    "api_priority_premium", "api_long_context_share", "api_long_context_input_multiplier",
+    "api_long_context_output_multiplier", "api_reasoning_tokens_per_request", "api_regional_uplift",
+    "api_committed_use_discount",
+)
+
+
 def api_cost_per_request_usd(input_tokens_per_request: Any, output_tokens_per_request: Any,
                              api_input_usd_per_mtok: Any, api_output_usd_per_mtok: Any,
-                             api_cached_input_share: Any = 0.0, api_cached_input_discount: Any = 0.0) -> Any:
-    """API price of one request, USD.
+                             api_cached_input_share: Any = 0.0, api_cached_input_discount: Any = 0.0, *,
+                             api_cache_write_5m_share: Any = 0.0, api_cache_write_5m_premium: Any = 0.25,
+                             api_cache_write_1h_share: Any = 0.0, api_cache_write_1h_premium: Any = 1.0,
+                             api_batch_share: Any = 0.0, api_batch_discount: Any = 0.5,
+                             api_flex_share: Any = 0.0, api_flex_discount: Any = 0.5,
+                             api_priority_share: Any = 0.0, api_priority_premium: Any = 0.75,
+                             api_long_context_share: Any = 0.0, api_long_context_input_multiplier: Any = 2.0,
+                             api_long_context_output_multiplier: Any = 1.5,
+                             api_reasoning_tokens_per_request: Any = 0.0, api_regional_uplift: Any = 0.0,
+                             api_committed_use_discount: Any = 0.0) -> Any:
+    """API price of one request, USD: the one place every hosted-API pricing dimension is applied.
+
+    Every dimension defaults to "not used" (a share of 0, an uplift or discount of 0), so the first four
+    arguments alone give the plain ``(in x p_in + out x p_out) / 1e6``.
+
+    Parameters
+    ----------
+    input_tokens_per_request, output_tokens_per_request : tokens/request (all input tokens, cached or not)
+    api_input_usd_per_mtok, api_output_usd_per_mtok : standard prices, USD per million tokens
+    api_cached_input_share : share of input tokens read from the prompt cache
+    api_cached_input_discount : cache-read price = input price x (1 - discount)
+    api_cache_write_5m_share, api_cache_write_1h_share : shares of input tokens written to the 5-minute /
+        1-hour cache; read + write shares <= 1 (the rest is uncached input)
+    api_cache_write_5m_premium, api_cache_write_1h_premium : write price = input price x (1 + premium)
+    api_batch_share, api_flex_share, api_priority_share : shares of requests on each tier (sum <= 1; the rest is
+        standard); a tier scales the whole request: batch x (1 - batch discount), flex x (1 - flex discount),
+        priority x (1 + priority premium)
+    api_long_context_share : share of requests above the long-context threshold; their input-side cost is
+        multiplied by ``api_long_context_input_multiplier`` and output by ``api_long_context_output_multiplier``
+    api_reasoning_tokens_per_request : hidden reasoning tokens, billed as output tokens
+    api_regional_uplift : x (1 + uplift) on the whole request (regional / data-residency endpoints)
+    api_committed_use_discount : x (1 - discount) on the whole request
 
     Notes
     -----
-    ``cost = (in x p_in x (1 - cached_share x cached_discount) + out x p_out) / 1e6``
+    ``input = in x p_in x (uncached + read x (1 - d_read) + w5 x (1 + prem_5m) + w1 x (1 + prem_1h))``
+    ``output = (out + reasoning) x p_out``
+    ``tokens = (1 - lc) x (input + output) + lc x (input x m_in + output x m_out)``
+    ``cost = tokens x (1 - batch x d_b - flex x d_f + priority x prem_p) x (1 + uplift) x (1 - commit) / 1e6``
+
+    Examples
+    --------
+    o3 on OpenAI's Batch API ($2/$8 standard, half price in batch): 1M tokens in and 1M out cost $5.
+
+    >>> api_cost_per_request_usd(1e6, 1e6, 2, 8, api_batch_share=1, api_batch_discount=0.5)
+    5.0
     """
-    tin = check_value("input_tokens_per_request", input_tokens_per_request)
-    tout = check_value("output_tokens_per_request", output_tokens_per_request)
-    pin = check_value("api_input_usd_per_mtok", api_input_usd_per_mtok)
-    pout = check_value("api_output_usd_per_mtok", api_output_usd_per_mtok)
-    share = check_value("api_cached_input_share", api_cached_input_share)
-    disc = check_value("api_cached_input_discount", api_cached_input_discount)
-    effective_in = np.multiply(pin, 1.0 - np.multiply(share, disc))
-    return _out((np.multiply(tin, effective_in) + np.multiply(tout, pout)) / TOKENS_PER_MTOK)
+    c = {k: check_value(k, v) for k, v in (
+        ("input_tokens_per_request", input_tokens_per_request),
+        ("output_tokens_per_request", output_tokens_per_request),
+        ("api_input_usd_per_mtok", api_input_usd_per_mtok), ("api_output_usd_per_mtok", api_output_usd_per_mtok),
+        ("api_cached_input_share", api_cached_input_share), ("api_cached_input_discount", api_cached_input_discount),
+        ("api_cache_write_5m_share", api_cache_write_5m_share),
+        ("api_cache_write_5m_premium", api_cache_write_5m_premium),
+        ("api_cache_write_1h_share", api_cache_write_1h_share),
+        ("api_cache_write_1h_premium", api_cache_write_1h_premium),
+        ("api_batch_share", api_batch_share), ("api_batch_discount", api_batch_discount),
+        ("api_flex_share", api_flex_share), ("api_flex_discount", api_flex_discount),
+        ("api_priority_share", api_priority_share), ("api_priority_premium", api_priority_premium),
+        ("api_long_context_share", api_long_context_share),
+        ("api_long_context_input_multiplier", api_long_context_input_multiplier),
+        ("api_long_context_output_multiplier", api_long_context_output_multiplier),
+        ("api_reasoning_tokens_per_request", api_reasoning_tokens_per_request),
+        ("api_regional_uplift", api_regional_uplift), ("api_committed_use_discount", api_committed_use_discount))}
+    read, w5, w1 = c["api_cached_input_share"], c["api_cache_write_5m_share"], c["api_cache_write_1h_share"]
+    _at_most_one(("api_cached_input_share", read), ("api_cache_write_5m_share", w5),
+                 ("api_cache_write_1h_share", w1))
+    batch, flex, prio = c["api_batch_share"], c["api_flex_share"], c["api_priority_share"]
+    _at_most_one(("api_batch_share", batch), ("api_flex_share", flex), ("api_priority_share", prio))
+    uncached = 1.0 - np.add(np.add(read, w5), w1)
+    input_weight = (uncached + np.multiply(read, 1.0 - np.asarray(c["api_cached_input_discount"]))
+                    + np.multiply(w5, 1.0 + np.asarray(c["api_cache_write_5m_premium"]))
+                    + np.multiply(w1, 1.0 + np.asarray(c["api_cache_write_1h_premium"])))
+    input_usd = np.multiply(np.multiply(c["input_tokens_per_request"], c["api_input_usd_per_mtok"]), input_weight)
+    output_usd = np.multiply(np.add(c["output_tokens_per_request"], c["api_reasoning_tokens_per_request"]),
+                             c["api_output_usd_per_mtok"])
+    lc = np.asarray(c["api_long_context_share"], dtype=float)
+    tokens_usd = ((1.0 - lc) * (input_usd + output_usd)
+                  + lc * (input_usd * np.asarray(c["api_long_context_input_multiplier"])
+                          + output_usd * np.asarray(c["api_long_context_output_multiplier"])))
+    tier = (1.0 - np.multiply(batch, c["api_batch_discount"]) - np.multiply(flex, c["api_flex_discount"])
+            + np.multiply(prio, c["api_priority_premium"]))
+    total = (tokens_usd * tier * (1.0 + np.asarray(c["api_regional_uplift"]))
+             * (1.0 - np.asarray(c["api_committed_use_discount"])))
+    return _out(total / TOKENS_PER_MTOK)
+
+
+def _at_most_one(*shares: tuple[str, Any]) -> None:
+    """Shares that split one whole (cache parts of the input; tiers of the requests) must not exceed 1."""
+    total = np.zeros(np.broadcast(*[np.asarray(v) for _, v in shares]).shape)
+    for _, v in shares:
+        total = total + np.asarray(v, dtype=float)
+    if np.any(total > 1.0 + 1e-9):
+        from .errors import InputError
+
+        names = " + ".join(k for k, _ in shares)
+        raise InputError(names, round(float(np.max(total)), 6), "at most 1 in total (the shares split one whole)")
 
 
 def api_annual_cost_usd(requests_per_day: Any, input_tokens_per_request: Any, output_tokens_per_request: Any,
@@ -241,10 +333,10 @@ def decode_tokens_per_second(model_parameters: Any, bytes_per_parameter: Any, kv
     Examples
     --------
     An 8B BF16 model (16 GB), 32 sequences of 500 tokens at 131,072 KV bytes/token (2.1 GB), one A100 80GB
-    (2,039 GB/s) at 50% of the roofline: step = 18.097e9 / 2.039e12 = 8.875 ms; 32 / 8.875 ms x 0.5 = 1,802.6.
+    (2,039 GB/s) at 50% of the roofline: step = 18.097e9 / 2.039e12 = 8.8755 ms; 32 / 8.8755 ms x 0.5 = 1,802.7.
 
     >>> round(decode_tokens_per_second(8e9, 2, 131_072, 500, 32, 1, 2_039, 0.5), 1)
-    1802.6
+    1802.7
     """
     weights = np.multiply(model_parameters, bytes_per_parameter)
     kv = np.multiply(np.multiply(kv_cache_bytes_per_token, context_tokens), sequences)

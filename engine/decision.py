@@ -264,8 +264,9 @@ def choose(a: Any) -> dict[str, Any]:
     rule = np.where(earned, "O-TRAIN-EARNED", np.where(pre_pmf, "O-PRE-PMF", np.where(
         economic == none, "NO-FEASIBLE", np.where(economic != cheapest_feasible, "T-NOT-JUSTIFIED",
                                                   "COST-CHEAPEST"))))
-    # Nothing feasible: the cheapest option overall, marked as such.
-    rec = np.where(rec == none, np.argmin(npv_s, axis=-1), rec)
+    # Nothing feasible: the cheapest justified option overall (never an unearned TRAIN), marked as such.
+    allowed = np.broadcast_to(~(is_train & ~justified[..., None]), npv_s.shape)
+    rec = np.where(rec == none, cheapest(allowed), rec)
     return {"npv_usd": npv, "tco_usd": tco, "feasible": feasible,
             "cheapest_feasible": names[cheapest_feasible], "recommendation": names[rec],
             "deciding_rule": np.asarray(rule, dtype=object)}
@@ -463,9 +464,10 @@ def recommend(a: Any) -> Recommendation:
     deciding, sentence = _decision(a, layer, rule, cheapest_feasible, cheapest_overall, npv, tco, infeasible,
                                    earned)
     base = cheapest_feasible or cheapest_overall
-    premium = npv[layer] - npv[base]
-    premium_tco = tco[layer] - tco[base]
-    ratio = npv[layer] / npv[base] if npv[base] > 0 else (1.0 if premium == 0 else float("inf"))
+    same = layer == base
+    premium = 0.0 if same else npv[layer] - npv[base]
+    premium_tco = 0.0 if same else tco[layer] - tco[base]
+    ratio = 1.0 if same else (npv[layer] / npv[base] if npv[base] > 0 else float("inf"))
     roadmap = build_roadmap(a, layer, earned)
     return Recommendation(layer, scores, tuple(found), moat, roadmap, api_spend, earned, cheapest_feasible,
                           cheapest_overall, premium, premium_tco, ratio, deciding, sentence,
@@ -507,9 +509,15 @@ def _decision(a: Any, layer: str, rule: str, cheapest_feasible: str | None, chea
         return f"{rec} costs {_money(diff)} more than {base} over {months} months (NPV{ratio})"
 
     if rule == "NO-FEASIBLE":
+        if cheapest_feasible == "TRAIN":
+            failing = ", ".join(k for k, ok in earned.items() if not ok)
+            return ("NO-FEASIBLE", "T-NOT-JUSTIFIED", *out_rules), (
+                f"The only option that meets every hard constraint is TRAIN, and it is not justified ({failing} "
+                f"not met). {layer} is shown as the cheapest justified option although it is ruled out "
+                f"({'; '.join(infeasible[layer])}); relax a constraint to get a recommendation.")
         return ("NO-FEASIBLE", *out_rules), (
             f"No option meets every hard constraint ({'; '.join(sorted({w for o in ruled_out for w in infeasible[o]}))}"
-            f"). {layer} is shown as the cheapest option overall; relax a constraint to get a recommendation.")
+            f"). {layer} is shown as the cheapest justified option; relax a constraint to get a recommendation.")
     if rule == "O-PRE-PMF":
         if layer == cheapest_feasible:
             return ("O-PRE-PMF", "COST-CHEAPEST"), (
@@ -528,9 +536,8 @@ def _decision(a: Any, layer: str, rule: str, cheapest_feasible: str | None, chea
     if rule == "T-NOT-JUSTIFIED":
         failing = ", ".join(k for k, ok in earned.items() if not ok)
         return ("T-NOT-JUSTIFIED", "COST-CHEAPEST", *out_rules), (
-            f"{layer} is the cheapest justified option ({_money(npv[layer])} NPV over {months} months). TRAIN "
-            f"would cost {_money(npv[layer] - npv['TRAIN'])} less but is not justified: {failing} "
-            f"not met.")
+            f"{premium_words(layer, cheapest_feasible)}; recommended because TRAIN, the cheapest feasible option, "
+            f"is not justified ({failing} not met). {layer} is the cheapest justified option.")
     # COST-CHEAPEST
     if layer != cheapest_overall and cheapest_overall in ruled_out:
         why = "; ".join(infeasible[cheapest_overall])
@@ -571,7 +578,11 @@ def decision_boundaries(a: Any, lo: float = 1e-3, hi: float = 1e3, points: int =
     out = []
     for key, scale in (("requests_per_day", _scaled_volume), ("api_price_factor", _scaled_prices)):
         grid = np.geomspace(lo, hi, points)
-        answers = choose(scale(a, grid))["recommendation"]
+        try:
+            with np.errstate(all="ignore"):
+                answers = choose(scale(a, grid))["recommendation"]
+        except InputError:  # scaled past what the inputs allow (e.g. a price near the float limit): no scan
+            continue
         for side, order in (("below", np.flatnonzero(grid < 1.0)[::-1]), ("above", np.flatnonzero(grid > 1.0))):
             prev = 1.0
             for i in order:
@@ -588,12 +599,18 @@ def decision_boundaries(a: Any, lo: float = 1e-3, hi: float = 1e3, points: int =
 
 
 def _bisect(a: Any, scale: Any, inside: float, outside: float, base: str) -> float:
-    for _ in range(40):
-        mid = float(np.sqrt(inside * outside))
-        if str(choose(scale(a, np.array([mid])))["recommendation"][0]) == base:
-            inside = mid
-        else:
-            outside = mid
+    """Narrow the bracket [inside, outside] of a change of answer with a few vectorized grids (64 points each,
+    so four rounds pin the factor to about 1e-7 of the bracket in log terms)."""
+    for _ in range(4):
+        grid = np.geomspace(inside, outside, 64)
+        answers = choose(scale(a, grid))["recommendation"]
+        changed = np.flatnonzero(answers != base)
+        if changed.size == 0:
+            return outside
+        i = int(changed[0])
+        if i == 0:
+            return float(grid[0])
+        inside, outside = float(grid[i - 1]), float(grid[i])
     return outside
 
 

@@ -134,7 +134,7 @@ class Assumptions(Mapping[str, Any]):
     whole-number inputs) or numpy arrays when the caller passed arrays. ``given`` holds the keys the user set.
     """
 
-    __slots__ = ("_values", "given", "name")
+    __slots__ = ("__weakref__", "_values", "given", "name")
 
     def __init__(self, values: dict[str, Any], given: frozenset[str], name: str | None = None) -> None:
         self._values = values
@@ -243,6 +243,8 @@ def _check(spec: InputSpec, value: Any, scenario: str | None) -> Any:
         if text not in spec.choices:
             raise InputError(spec.key, value, spec.allowed, scenario)
         return text
+    if spec.key == "api_prices_as_of" and not isinstance(value, str):
+        return _date_text(spec, value, scenario)
     if not isinstance(value, str):
         raise InputError(spec.key, value, spec.allowed, scenario)
     text = value.strip()
@@ -251,6 +253,18 @@ def _check(spec: InputSpec, value: Any, scenario: str | None) -> Any:
         if not re.fullmatch(r"[A-Z]{3}", text):
             raise InputError(spec.key, value, "a three-letter ISO 4217 code such as 'USD'", scenario)
     return text
+
+
+def _date_text(spec: InputSpec, value: Any, scenario: str | None) -> str:
+    """A date typed into Excel (a date, or a serial day number) as ISO text, for date inputs kept as text."""
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
+            and 1 <= float(value) < 2_958_466 and float(value).is_integer():
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()  # Excel's day serial
+    raise InputError(spec.key, value, "a date as YYYY-MM-DD (blank = today)", scenario)
 
 
 def _check_number(spec: InputSpec, value: Any, scenario: str | None) -> Any:
@@ -348,6 +362,13 @@ def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | 
                        given_by_catalog: set[str]) -> None:
     selectors = {key: values.get(key) or "" for key in ("api_model", "gpu_type", "training_gpu_type",
                                                         "serving_model")}
+    if values.get("api_prices_as_of"):
+        from .prices import parse_as_of
+
+        try:
+            values["api_prices_as_of"] = parse_as_of(values["api_prices_as_of"]).isoformat()
+        except InputError as exc:
+            raise InputError(exc.key, exc.value, exc.allowed, scenario) from None
     if not any(selectors.values()):
         return
     from .catalog import default_catalog
@@ -355,17 +376,24 @@ def _fill_from_catalog(values: dict[str, Any], given: set[str], scenario: str | 
     cat = catalog or default_catalog()
     model_id = selectors["api_model"]
     if model_id:
-        row = cat.find("api_model", model_id, key="api_model", scenario=scenario)
-        fills = {
-            "api_input_usd_per_mtok": row["input_usd_per_mtok"],
-            "api_output_usd_per_mtok": row["output_usd_per_mtok"],
-        }
-        cached = row.get("cached_input_usd_per_mtok")
-        if cached is not None and row["input_usd_per_mtok"] > 0:
-            fills["api_cached_input_discount"] = 1.0 - cached / row["input_usd_per_mtok"]
-        for key, val in fills.items():
+        from .errors import CatalogError
+        from .prices import find_api_price
+
+        try:
+            price = find_api_price(model_id, as_of=values.get("api_prices_as_of"), catalog=cat)
+        except CatalogError as exc:
+            where = f"scenario {scenario!r}: " if scenario else ""
+            raise CatalogError(f"{where}{exc}") from None
+        for key, val in price.input_fills().items():
             if key not in given:
                 values[key] = float(val)
+        if "api_price_source" not in given:
+            values["api_price_source"] = price.describe()
+        threshold = price.long_context_threshold_tokens
+        if threshold is not None and "api_long_context_share" not in given:
+            # Every request is above the threshold when its prompt is: the tier applies without being asked.
+            values["api_long_context_share"] = _same_shape(
+                np.where(np.asarray(values["input_tokens_per_request"]) > threshold, 1.0, 0.0))
     if selectors["gpu_type"] and not selectors["training_gpu_type"] and "gpu_peak_tflops" not in given:
         # Pre-training on the serving GPU type unless a training GPU is named.
         row = cat.find("gpu", selectors["gpu_type"], key="gpu_type", scenario=scenario)

@@ -23,6 +23,7 @@ average. Twelve such months are the annual run-rate.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -160,7 +161,8 @@ def api_cost_per_request_usd(a: Any) -> Any:
     """Year-1 API price of one request, from the scenario's token counts and prices."""
     return costs.api_cost_per_request_usd(
         a["input_tokens_per_request"], a["output_tokens_per_request"], a["api_input_usd_per_mtok"],
-        a["api_output_usd_per_mtok"], a["api_cached_input_share"], a["api_cached_input_discount"])
+        a["api_output_usd_per_mtok"], a["api_cached_input_share"], a["api_cached_input_discount"],
+        **{k: a[k] for k in costs.API_DIMENSION_INPUTS})
 
 
 def tokens_per_request(a: Any) -> Any:
@@ -300,6 +302,8 @@ class Timeline:
     def every(self, since: np.ndarray, months: Any) -> np.ndarray:
         """Share of a periodic lump falling in each month: 1 in due months, 1/N per month in the steady state."""
         n = _col(months)
+        if not np.any(n > 0):
+            return _NONE
         safe_n = np.where(n > 0, n, 1.0)
         after = self.m - since
         started = np.isfinite(since) & (n > 0) & (after > 0)
@@ -310,14 +314,15 @@ class Timeline:
 
 def _gpus_by_month(a: Any, t: Timeline) -> np.ndarray:
     """Serving GPUs in each month: the fine-tuned model's plan, the trained model's once it serves."""
-    fallback = _col(api_fallback_share(a))
-    served = t.volume * (1.0 - fallback)
-    ft = serving_plan(a)
-    tr = _train_plan(a)
-    g_ft = _col_plan(ft).gpus(served)
-    g_tr = _col_plan(tr).gpus(served)
-    gpus = np.where(t.train_serving, g_tr, g_ft)
-    return np.where(t.serving, gpus, 0.0)
+    serving = t.serving
+    if not np.any(serving):
+        return np.zeros(1)
+    served = t.volume * (1.0 - _col(api_fallback_share(a)))
+    train_serving = t.train_serving
+    gpus = _col_plan(_train_plan(a)).gpus(served) if np.any(train_serving) else 0.0
+    if not np.all(train_serving | ~serving):
+        gpus = np.where(train_serving, gpus, _col_plan(serving_plan(a)).gpus(served))
+    return np.where(serving, gpus, 0.0)
 
 
 def _col_plan(p: ServingPlan) -> ServingPlan:
@@ -326,12 +331,12 @@ def _col_plan(p: ServingPlan) -> ServingPlan:
                        p.fits, p.memory_needed_gb)
 
 
-def _is_buy(a: Any) -> np.ndarray:
-    return _col(np.asarray(a["gpu_ownership"]) == "buy")
+_NONE = np.zeros(1)
 
 
-def _is_reserved(a: Any) -> np.ndarray:
-    return _col(np.asarray(a["gpu_ownership"]) == "reserved")
+def _owns(a: Any, mode: str) -> bool:
+    """The scenario's GPU ownership mode is ``mode`` (a choice input: one value for a whole sweep)."""
+    return a["gpu_ownership"] == mode
 
 
 def _reserved_gpus(t: Timeline) -> np.ndarray:
@@ -359,42 +364,54 @@ def _api_usage(a: Any, t: Timeline) -> np.ndarray:
 
 def _gpu_rental(a: Any, t: Timeline) -> np.ndarray:
     price = _col(a["gpu_usd_per_hour"])
-    on_demand = t.gpus * _col(a["serving_hours_per_month"]) * price
-    reserved = _reserved_gpus(t) * HOURS_PER_MONTH * price * (1.0 - _col(a["reserved_discount_share"]))
-    return np.where(_is_buy(a), 0.0, np.where(_is_reserved(a), reserved, on_demand))
+    if _owns(a, "buy"):
+        return _NONE
+    if _owns(a, "reserved"):
+        return _reserved_gpus(t) * HOURS_PER_MONTH * price * (1.0 - _col(a["reserved_discount_share"]))
+    return t.gpus * _col(a["serving_hours_per_month"]) * price
 
 
 def _hardware_purchase(a: Any, t: Timeline) -> np.ndarray:
+    if not _owns(a, "buy"):
+        return _NONE
     price = _col(a["gpu_purchase_usd"])
     life = _col(a["gpu_useful_life_months"])
     net_replacement = price * (1.0 - _col(a["gpu_residual_value_share"]))
     if t.steady:  # replacement, net of resale, spread over the useful life
-        return np.where(_is_buy(a), t.owned * net_replacement / life, 0.0)
-    owned = t.owned
-    bought = np.diff(owned, axis=-1, prepend=0.0)  # new GPUs in each month
-    replaced = np.zeros_like(bought)
+        return t.owned * net_replacement / life
+    bought = np.diff(t.owned, axis=-1, prepend=0.0)  # new GPUs in each month
     horizon = bought.shape[-1]
+    replaced = np.zeros_like(bought)
     life_i = np.broadcast_to(np.asarray(a["gpu_useful_life_months"]), bought.shape[:-1])
-    for lag in range(1, horizon):
-        hit = (lag % np.maximum(life_i, 1)) == 0
-        if hit.any():
-            shifted = np.concatenate([np.zeros(bought.shape[:-1] + (lag,)), bought[..., :-lag]], axis=-1)
-            replaced = replaced + np.where(hit[..., None], shifted, 0.0)
-    return np.where(_is_buy(a), bought * price + replaced * net_replacement, 0.0)
+    # Each cohort is replaced every `life` months: shift the purchases by life, 2 x life, ...
+    for life_value in np.unique(life_i):
+        lv = int(life_value)
+        rows = life_i == life_value
+        for lag in range(lv, horizon, lv):
+            shifted = np.zeros_like(bought)
+            shifted[..., lag:] = bought[..., :-lag]
+            replaced = replaced + (np.where(rows[..., None], shifted, 0.0) if rows.ndim else shifted)
+    return bought * price + replaced * net_replacement
 
 
 def _hardware_maintenance(a: Any, t: Timeline) -> np.ndarray:
+    if not _owns(a, "buy"):
+        return _NONE
     per_gpu = _col(a["gpu_purchase_usd"]) * _col(a["hardware_maintenance_share_per_year"]) / costs.MONTHS_PER_YEAR
-    return np.where(_is_buy(a), t.owned * per_gpu, 0.0)
+    return t.owned * per_gpu
 
 
 def _power(a: Any, t: Timeline) -> np.ndarray:
+    if not _owns(a, "buy"):
+        return _NONE
     kwh = _col(a["gpu_power_kw"]) * _col(a["serving_hours_per_month"]) * _col(a["pue"])
-    return np.where(_is_buy(a), t.gpus * kwh * _col(a["electricity_usd_per_kwh"]), 0.0)
+    return t.gpus * kwh * _col(a["electricity_usd_per_kwh"])
 
 
 def _colocation(a: Any, t: Timeline) -> np.ndarray:
-    return np.where(_is_buy(a), t.owned * _col(a["gpu_power_kw"]) * _col(a["colocation_usd_per_kw_month"]), 0.0)
+    if not _owns(a, "buy"):
+        return _NONE
+    return t.owned * _col(a["gpu_power_kw"]) * _col(a["colocation_usd_per_kw_month"])
 
 
 def _finetune_and_labeling(a: Any, t: Timeline) -> np.ndarray:
@@ -473,11 +490,27 @@ def timeline(option: str, a: Any) -> Timeline:
     return _with_gpus(a, t)
 
 
-def _evaluate(option: str, a: Any, t: Timeline) -> dict[str, np.ndarray]:
+def _own_items(option: str, a: Any, t: Timeline) -> dict[str, np.ndarray]:
+    """The option's own line items, unbroadcast (constants stay small)."""
     spec = OPTION_SPECS[normalize_option(option)]
-    items = {k: (LINE_ITEM_FUNCTIONS[k](a, t) if k in spec.line_items else np.zeros(1)) for k in LINE_ITEMS}
+    return {k: np.asarray(LINE_ITEM_FUNCTIONS[k](a, t), dtype=float) for k in spec.line_items}
+
+
+def _total(items: dict[str, np.ndarray], t: Timeline) -> np.ndarray:
     shape = np.broadcast_shapes(t.m.shape, *(v.shape for v in items.values()))
-    return {k: np.broadcast_to(v, shape).astype(float) for k, v in items.items()}
+    total = np.zeros(shape)
+    for v in items.values():
+        if v.ndim > 1 or np.any(v):
+            total += v
+    return total
+
+
+def _evaluate(option: str, a: Any, t: Timeline) -> dict[str, np.ndarray]:
+    own = _own_items(option, a, t)
+    items = {k: own.get(k, _NONE) for k in LINE_ITEMS}
+    shape = np.broadcast_shapes(t.m.shape, *(v.shape for v in items.values()))
+    # Read-only views where an item is a broadcast constant; no copies of the full (..., months) arrays.
+    return {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in items.items()}
 
 
 def line_items(option: str, a: Any) -> dict[str, np.ndarray]:
@@ -486,9 +519,30 @@ def line_items(option: str, a: Any) -> dict[str, np.ndarray]:
     return _evaluate(option, a, timeline(option, a))
 
 
+#: The last few monthly timelines, keyed by (option, scenario): TCO, NPV and cost by year of one scenario
+#: share one evaluation. Entries hold a weak reference, so a scenario that is gone is never matched.
+_RECENT: dict[tuple[str, int], tuple[Any, np.ndarray]] = {}
+_RECENT_SIZE = len(OPTION_SPECS)
+
+
 def monthly_cost(option: str, a: Any) -> np.ndarray:
     """Total cost in each month (cash view), shape (..., horizon)."""
-    return sum(line_items(option, a).values())
+    option = normalize_option(option)
+    key = (option, id(a))
+    hit = _RECENT.get(key)
+    if hit is not None and hit[0]() is a:
+        return hit[1]
+    t = timeline(option, a)
+    total = _total(_own_items(option, a, t), t)
+    total.setflags(write=False)
+    try:
+        ref = weakref.ref(a)
+    except TypeError:  # not weak-referenceable: no caching
+        return total
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[key] = (ref, total)
+    return total
 
 
 def depreciation(option: str, a: Any) -> np.ndarray:
@@ -498,7 +552,9 @@ def depreciation(option: str, a: Any) -> np.ndarray:
         return np.zeros(np.broadcast_shapes(t.m.shape, t.gpus.shape))
     per_gpu = (_col(a["gpu_purchase_usd"]) * (1.0 - _col(a["gpu_residual_value_share"]))
                / _col(a["gpu_useful_life_months"]))
-    return np.where(_is_buy(a), t.owned * per_gpu, 0.0) + np.zeros(t.m.shape)
+    if not _owns(a, "buy"):
+        return np.zeros(np.broadcast_shapes(t.m.shape, t.gpus.shape))
+    return t.owned * per_gpu + np.zeros(t.m.shape)
 
 
 def pnl_monthly_cost(option: str, a: Any) -> np.ndarray:
@@ -618,7 +674,7 @@ def annual_cost(option: str, a: Any, requests_per_day: Any = None, *, gpus: Any 
     """
     v = a["requests_per_day"] if requests_per_day is None else requests_per_day
     t = _steady_timeline(option, a, v, price_factor, gpus)
-    return _scalar(sum(_evaluate(option, a, t).values()).sum(axis=-1))
+    return _scalar(_total(_own_items(option, a, t), t).sum(axis=-1))
 
 
 def run_rate_at_end(option: str, a: Any) -> Any:
@@ -681,8 +737,8 @@ def _element(a: Any, idx: tuple[int, ...], shape: tuple[int, ...]) -> Any:
 
 
 #: Replica steps examined per chunk, and at most in all, before the solver gives up (NaN).
-BREAKPOINT_CHUNK = 1_000_000
-MAX_BREAKPOINTS = 50_000_000
+BREAKPOINT_CHUNK = 500_000
+MAX_BREAKPOINTS = 5_000_000
 #: Highest volume searched, requests/day (10^15: far beyond any product).
 MAX_VOLUME = 1e15
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from . import model
 from .decision import Recommendation, decision_boundaries, recommend
 from .errors import NoSolutionError
@@ -148,3 +150,42 @@ def _plain(x: Any) -> Any:
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return int(x)
     return x
+
+
+def summaries(scenarios: list[Any]) -> list[dict[str, Any]]:
+    """The answer for many scenarios at once: one vectorized :func:`decision.choose` per group of scenarios that
+    share their non-numeric inputs (yes/no, choices, text, the horizon).
+
+    Each row: scenario, recommendation, cheapest_feasible, deciding_rule, premium_usd, premium_ratio, and per
+    option npv_usd, tco_usd and feasible. The same answers as :func:`full_report`, without the findings.
+    """
+    from .decision import choose
+    from .inputs import Assumptions
+
+    def numeric(k: str, v: Any) -> bool:
+        return k != "horizon_months" and isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    groups: dict[tuple, list[int]] = {}
+    for i, a in enumerate(scenarios):
+        key = tuple((k, a[k]) for k in a if not numeric(k, a[k]))
+        groups.setdefault(key, []).append(i)
+    rows: list[dict[str, Any] | None] = [None] * len(scenarios)
+    for idx in groups.values():
+        first = scenarios[idx[0]]
+        values = {k: (np.array([float(scenarios[i][k]) for i in idx]) if numeric(k, first[k]) else first[k])
+                  for k in first}
+        picked = choose(Assumptions(values, first.given, first.name))
+        for j, i in enumerate(idx):
+            npv = {o: float(np.broadcast_to(picked["npv_usd"][o], (len(idx),))[j]) for o in model.OPTIONS}
+            tco = {o: float(np.broadcast_to(picked["tco_usd"][o], (len(idx),))[j]) for o in model.OPTIONS}
+            feasible = {o: bool(np.broadcast_to(picked["feasible"][o], (len(idx),))[j]) for o in model.OPTIONS}
+            rec = str(np.broadcast_to(picked["recommendation"], (len(idx),))[j])
+            cheapest = str(np.broadcast_to(picked["cheapest_feasible"], (len(idx),))[j]) or None
+            base = npv[cheapest] if cheapest else min(npv.values())
+            rows[i] = {
+                "scenario": scenarios[i].name, "recommendation": rec, "cheapest_feasible": cheapest,
+                "deciding_rule": str(np.broadcast_to(picked["deciding_rule"], (len(idx),))[j]),
+                "premium_usd": npv[rec] - base, "premium_ratio": _finite(npv[rec] / base) if base > 0 else None,
+                "npv_usd": npv, "tco_usd": tco, "feasible": feasible,
+            }
+    return [r for r in rows if r is not None]

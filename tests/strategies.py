@@ -44,3 +44,39 @@ def scenarios(draw: st.DrawFn) -> dict:
         "horizon_months": draw(st.integers(1, 60)),
         "discount_rate_per_year": draw(st.floats(min_value=0, max_value=0.5)),
     }
+
+
+@st.composite
+def scenarios_v2(draw: st.DrawFn) -> dict:
+    """A valid raw scenario that also varies the serving, ownership, training and strategy inputs."""
+    raw = draw(scenarios())
+    raw.update({
+        "tokens_per_second_per_gpu": draw(st.one_of(st.just(0.0), st.floats(min_value=10, max_value=20_000))),
+        "serving_model_parameters": draw(st.sampled_from([1e9, 8e9, 70e9, 405e9])),
+        "gpu_memory_gb": draw(st.sampled_from([24, 48, 80, 141])),
+        "concurrent_sequences_per_replica": draw(st.integers(1, 256)),
+        "min_replicas": draw(st.integers(0, 3)),
+        "gpu_ownership": draw(st.sampled_from(["rent", "reserved", "buy"])),
+        "serving_hours_per_month": draw(st.floats(min_value=50, max_value=730)),
+        "reserved_term_months": draw(st.integers(1, 36)),
+        "gpu_purchase_usd": draw(st.floats(min_value=0, max_value=60_000)),
+        "gpu_useful_life_months": draw(st.integers(6, 72)),
+        "gpu_residual_value_share": draw(share),
+        "model_parameters": draw(st.sampled_from([1e9, 7e9, 70e9])),
+        "training_overhead_factor": draw(st.floats(min_value=1, max_value=3)),
+        "post_training_usd": draw(money),
+        "repretrain_every_months": draw(st.integers(0, 24)),
+        "corpus_tokens": draw(st.sampled_from([0.0, 1e11, 5e12])),
+        "product_market_fit": draw(st.booleans()),
+        "differentiator": draw(st.sampled_from(["model", "around_model"])),
+        "data_residency_required": draw(st.booleans()),
+        "compliant_api_available": draw(st.booleans()),
+        "latency_requirement_ms": draw(st.sampled_from([0, 150, 500, 2000])),
+        "available_budget_usd": draw(st.sampled_from([0, 1e6, 1e7])),
+        "building_platform": draw(st.booleans()),
+        "domain_well_served": draw(st.booleans()),
+        "data_proprietary": draw(st.booleans()),
+        "data_growing": draw(st.booleans()),
+        "data_labeled": draw(st.booleans()),
+    })
+    return raw

@@ -75,3 +75,24 @@ def test_user_catalog_flag(capsys, tmp_path):
     rep = json.loads(capsys.readouterr().out)
     # 50,000 requests x 500 tokens x $1/M x 365 = $9,125
     assert rep["options"][0]["annual_cost_usd"] == pytest.approx(9_125)
+
+
+def test_summary_is_the_same_answer_in_one_pass(capsys, tmp_path):
+    # Six scenarios in one file, grouped by their yes/no inputs for the vectorized pass: each row's answer is the
+    # one the full report gives for that scenario alone.
+    f = tmp_path / "many.toml"
+    f.write_text("".join(f"[scenarios.s{i}]\ndaily_active_users = {users}\nproduct_market_fit = {pmf}\n"
+                         f"data_residency_required = {res}\n"
+                         for i, (users, pmf, res) in enumerate([(100, "false", "false"), (1000, "true", "false"),
+                                                               (200000, "true", "false"), (1000, "true", "true"),
+                                                               (50, "true", "true"), (30000, "false", "false")])))
+    assert main(["recommend", str(f), "--summary", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert main(["recommend", str(f), "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert [r["scenario"] for r in rows] == [r["scenario"] for r in full] == [f"s{i}" for i in range(6)]
+    for r, rep in zip(rows, full, strict=True):
+        assert r["recommendation"] == rep["recommendation"]
+        assert r["cheapest_feasible"] == rep["cheapest_feasible"]
+        assert r["premium_usd"] == pytest.approx(rep["premium_usd"], rel=1e-9, abs=1e-6)
+        assert r["deciding_rule"] == rep["deciding_rules"][0]

@@ -359,7 +359,7 @@ def test_fill_writes_injection_strings_as_text(tmp_path):
 # ------------------------------------------------------------------------------------------- numbers
 def test_overflowing_input_is_an_error_naming_the_users_key(tmp_path):
     scen = _scenario_file(tmp_path, "api_input_usd_per_mtok = 1e308\n")
-    one_line_error(run("recommend", scen, "--json"), "recommend", "api_input_usd_per_mtok = 1e+308", "infinite")
+    one_line_error(run("recommend", scen, "--json"), "recommend", "api_input_usd_per_mtok = 1e+308", "overflow")
     scen = _scenario_file(tmp_path, "daily_active_users = 1e200\nrequests_per_user_per_day = 1e200\n")
     line = one_line_error(run("recommend", scen), "recommend", "daily_active_users")
     assert "requests_per_day must" not in line

@@ -42,7 +42,7 @@ BAD = [
      "phase3_start_month must be a month >= phase2_start_month (12), got 6"),
     ({"daily_active_users": [10, -3, 5]}, "daily_active_users must be a number >= 0, got -3"),
     ({"horizon_months": [12, 24]}, "horizon_months must be one whole number for the whole sweep"),
-    ({"api_model": "no-such-model"}, "api_model 'no-such-model' is not in the price catalog"),
+    ({"api_model": "no-such-model"}, "api_model 'no-such-model' is not known to"),
 ]
 
 

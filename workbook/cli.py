@@ -6,6 +6,7 @@ Every failure is one line on stderr and a non-zero exit (2 for bad input or file
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -16,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog, read_scenarios
+from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog
 from buildbuy.engine.errors import InputError
+from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
 #: The longest error line the command line prints (a 2 MB bad value is not echoed in full).
@@ -218,15 +220,158 @@ def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    """`buildbuy recommend`: compare the options of each scenario of a file."""
+    """`buildbuy recommend`: compare the options of each scenario of a file (with ranges: and how often)."""
+    from buildbuy.engine.scenario import read_uncertain_scenarios
+
     catalog = load_catalog(args.catalog) if args.catalog else None
-    scenarios = read_scenarios(args.scenario, catalog=catalog)
+    uncertain = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    scenarios = [u.base for u in uncertain]
+    if getattr(args, "as_of", None):
+        scenarios = [_with_as_of(a, args.as_of, catalog) for a in scenarios]
+    if args.summary:
+        rows = summaries(scenarios)
+        if args.json:
+            print(json_text(rows))
+        else:
+            cur = scenarios[0]["currency"]
+            print("\n".join(_table(
+                ["Scenario", "Recommendation", "Cheapest feasible", "Premium (NPV)", "Rule",
+                 *(f"NPV {o}" for o in rows[0]["npv_usd"])],
+                [[r["scenario"] or "", r["recommendation"], r["cheapest_feasible"] or "none",
+                  _fmt_money(r["premium_usd"], cur), r["deciding_rule"],
+                  *(_fmt_money(v, cur) + ("" if r["feasible"][o] else " (x)") for o, v in r["npv_usd"].items())]
+                 for r in rows])))
+            print("((x): ruled out by a hard constraint.)")
+        return 0
     reports = [finite_report(a) for a in scenarios]
+    for rep, us, a in zip(reports, uncertain, scenarios, strict=True):
+        if us.uncertainty:  # the ranges around this base case: how often its answer is the cheapest
+            risk = _simulate(dataclasses.replace(us, base=a), args.draws, args.seed)
+            rep["uncertainty"] = {"sentence": risk.sentence(rep["recommendation"]), "draws": risk.draws,
+                                  "seed": risk.seed, "p_cheapest": risk.p_cheapest,
+                                  "p_recommendation_differs": risk.p_recommendation_differs}
     if args.json:
+        for r, a in zip(reports, scenarios, strict=True):
+            r["api_price_source"] = a["api_price_source"] or "scenario inputs"
         print(json_text(reports[0] if len(reports) == 1 else reports))
     else:
-        print("\n\n".join(format_report(r) for r in reports))
+        print("\n\n".join(_with_uncertainty(format_report(r), r) + _price_line(a)
+                             for r, a in zip(reports, scenarios, strict=True)))
     return 0
+
+
+def _with_uncertainty(text: str, rep: dict[str, Any]) -> str:
+    """The recommendation line followed by how often it is the cheapest under the scenario's ranges."""
+    unc = rep.get("uncertainty")
+    if not unc:
+        return text
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("Recommendation:"))
+    width = len(lines[at]) - len(lines[at].split(":", 1)[1].lstrip())  # the label column of that block
+    lines.insert(at + 1, f"{'Under ranges:':<{width}}{unc['sentence']} (seed {unc['seed']}; the recommendation "
+                         f"differs from the base case in {unc['p_recommendation_differs']:.0%} of draws; "
+                         "details: buildbuy risk)")
+    return "\n".join(lines)
+
+
+def _simulate(us: Any, draws: int, seed: int, workers: int = 1) -> Any:
+    """Monte Carlo of one scenario with a progress bar on a terminal."""
+    from tqdm import tqdm
+
+    from buildbuy.engine.uncertainty import simulate
+
+    with tqdm(total=draws, unit="draw", unit_scale=True, disable=not sys.stderr.isatty() or draws < 50_000,
+              leave=False, desc=us.name or "draws") as bar:
+        return simulate(us, draws, seed, progress=bar.update, workers=workers)
+
+
+def format_risk(r: Any) -> str:
+    """A readable summary of a :class:`buildbuy.engine.uncertainty.RiskResult`."""
+    def money(x: float) -> str:
+        return f"{x:,.0f}"
+
+    lines = [f"Scenario: {r.scenario}   ({r.draws:,} draws, seed {r.seed}, {r.seconds:.2f} s; money in USD "
+             "unless the scenario's currency says otherwise)", "",
+             f"Base case: {r.base_recommendation} (NPV {money(r.base_npv_usd[r.base_recommendation])})"
+             + (f"; runner-up {r.runner_up} (NPV {money(r.base_npv_usd[r.runner_up])}"
+                + ("" if r.runner_up_feasible else ", not feasible: the only other option to compare with") + ")"
+                if r.runner_up else ""),
+             f"{r.sentence()}.",
+             f"The recommendation differs from the base case in {r.p_recommendation_differs:.1%} of draws.", ""]
+    heads = ["Option", "P(cheapest)", "NPV P10", "NPV P50", "NPV P90", "NPV mean", "TCO P10", "TCO P50", "TCO P90"]
+    rows = [[o, f"{r.p_cheapest[o]:.1%}", *(money(r.npv_usd[o][k]) for k in ("p10", "p50", "p90", "mean")),
+             *(money(r.tco_usd[o][k]) for k in ("p10", "p50", "p90"))] for o in r.options]
+    lines += _table(heads, rows)
+    if r.p_none_feasible:
+        lines.append(f"No option is feasible in {r.p_none_feasible:.1%} of draws.")
+    if r.tornado:
+        lines += ["", f"Tornado: NPV({r.base_recommendation}) - NPV({r.runner_up}) as each input moves from its P10 "
+                  "to its P90, others at base (negative = the base-case answer is cheaper)"]
+        rows = [[t["input"], f"{t['low']:,.6g}", f"{t['high']:,.6g}", money(t["npv_difference_at_low_usd"]),
+                 money(t["npv_difference_at_high_usd"]), money(t["swing_usd"])] for t in r.tornado]
+        lines += _table(["Input", "P10", "P90", "Difference at P10", "Difference at P90", "Swing"], rows)
+        lines += ["", "Rank correlation of each input with that NPV difference over all draws (all inputs moving, "
+                  "correlations included):"]
+        lines += [f"  {c['input']:<34} {c['rank_correlation']:+.2f}" for c in r.rank_correlation]
+    return "\n".join(lines)
+
+
+def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(x[i])) for x in [heads, *rows]) for i in range(len(heads))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return [line(heads), "  ".join("-" * w for w in widths), *(line(x) for x in rows)]
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    """`buildbuy risk`: Monte Carlo over the ranges of each scenario of a file."""
+    from buildbuy.engine.scenario import read_uncertain_scenarios
+
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    scenarios = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    plain = [u.name for u in scenarios if not u.uncertainty]
+    if plain:
+        raise BuildBuyError(f"scenario {plain[0]!r} in {args.scenario} has no range: give at least one input as "
+                            "a range such as {low = 1, mode = 2, high = 3} (see README, Ranges)")
+    results = [_simulate(u, args.draws, args.seed, args.workers) for u in scenarios]
+    if args.json:
+        out = [r.as_dict() for r in results]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    else:
+        print("\n\n".join(format_risk(r) for r in results))
+    return 0
+
+
+def _add_risk_command(sub: Any) -> None:
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    risk = sub.add_parser("risk", help="Monte Carlo over a scenario's ranges: P(cheapest), P10/P50/P90, tornado")
+    risk.add_argument("scenario", help="scenario file (.toml or .json) with ranges")
+    risk.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help=f"draws (default {DEFAULT_DRAWS:,})")
+    risk.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    risk.add_argument("--json", action="store_true", help="print JSON instead of text")
+    risk.add_argument("--workers", type=int, default=1,
+                      help="processes that evaluate the draws (same numbers whatever the count; default 1)")
+    risk.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog TOML")
+    risk.set_defaults(func=cmd_risk)
+
+
+def _with_as_of(a: Any, as_of: str, catalog: Any) -> Any:
+    """The scenario again, with the API prices of date ``as_of`` (``--as-of``)."""
+    from buildbuy.engine import resolve
+
+    raw = {k: a[k] for k in a.given if k != "api_price_source"}
+    raw["api_prices_as_of"] = as_of
+    return resolve(raw, scenario=a.name, catalog=catalog)
+
+
+def _price_line(a: Any) -> str:
+    """Where the API prices of a report came from (issue 12: every report shows source and date)."""
+    src = a["api_price_source"] or (f"scenario inputs (api_input_usd_per_mtok {a['api_input_usd_per_mtok']:g}, "
+                                    f"api_output_usd_per_mtok {a['api_output_usd_per_mtok']:g})")
+    return f"\n\nAPI prices: {src}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,9 +382,18 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recommend", help="compare API, FINE-TUNE, TRAIN and PHASED for a scenario file")
     rec.add_argument("scenario", help="scenario file (.toml or .json)")
     rec.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rec.add_argument("--summary", action="store_true",
+                     help="one line per scenario (answer, cheapest feasible, premium, NPVs), all scenarios in one "
+                          "vectorized pass: for files with thousands of scenarios")
     rec.add_argument("--catalog", action="append", metavar="FILE",
-                     help="your own price catalog TOML (repeatable; same id replaces a bundled row)")
+                     help="your own price catalog: TOML, or a LiteLLM model_prices_and_context_window.json "
+                          "(repeatable; your rows win)")
+    rec.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     rec.set_defaults(func=cmd_recommend)
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    rec.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help="draws when the scenario has ranges")
+    rec.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed when the scenario has ranges")
     for register in EXTRA_COMMANDS:
         register(sub)
     return parser
@@ -247,10 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_fill(args: argparse.Namespace) -> int:
     """`buildbuy fill`: scenarios into copies of the template, optionally recalculated."""
-    from .fill import fill_many, load_scenarios
+    from .fill import fill_many, load_uncertain_scenarios
     from .template import TEMPLATE_PATH
 
-    scenarios = load_scenarios(args.scenario)
+    scenarios = load_uncertain_scenarios(args.scenario)
+    if getattr(args, "as_of", None):
+        scenarios = [dataclasses.replace(u, base=_with_as_of(u.base, args.as_of, None)) for u in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
                         progress=sys.stderr.isatty(), timeout=args.timeout)
@@ -402,6 +558,7 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
     fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
+    fill.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     fill.add_argument("--timeout", type=float, default=600,
                       help="with --recalc: give up on a workbook after this many seconds (default 600)")
     fill.set_defaults(func=cmd_fill)
@@ -431,8 +588,105 @@ def _add_workbook_commands(sub: Any) -> None:
     tpl.set_defaults(func=cmd_template)
 
 
+def cmd_prices(args: argparse.Namespace) -> int:
+    """`buildbuy prices`: the hosted-API prices the engine would use, with provider, date and source."""
+    from buildbuy.engine import prices
+
+    if args.refresh:
+        path = prices.refresh()
+        print(f"refreshed genai-prices data from {prices.REFRESH_URL} into {path}")
+        if not args.query and not args.json:
+            return 0
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    day = prices.parse_as_of(args.as_of, "--as-of")
+    hits = prices.search_prices(" ".join(args.query), as_of=day, catalog=catalog)
+    if args.json:
+        print(json.dumps([h.as_dict() for h in hits], indent=2))
+        return 0 if hits else 1
+    if not hits:
+        close = prices.closest_models(" ".join(args.query), catalog=catalog)
+        hint = f"closest: {', '.join(close)}" if close else "try fewer words"
+        print(f"no model matches {' '.join(args.query)!r} on {day}; {hint}", file=sys.stderr)
+        return 1
+    print(_prices_table(hits))
+    print(f"{len(hits)} model(s); USD per 1M tokens; prices in force on {day}. "
+          f"Use a ref as api_model (e.g. api_model = \"{hits[0].ref}\").")
+    return 0
+
+
+def _prices_table(hits: list[Any]) -> str:
+    def money(x: float | None) -> str:
+        return "-" if x is None else f"{x:g}"
+
+    heads = ["provider/model", "input", "output", "cache read", "cache write", "batch in/out", "long ctx",
+             "since", "origin", "source"]
+    rows = []
+    for h in hits:
+        lc = "-" if h.long_context_threshold_tokens is None else (
+            f">{h.long_context_threshold_tokens // 1000}K: {money(h.long_context_input_usd_per_mtok)}/"
+            f"{money(h.long_context_output_usd_per_mtok)}")
+        batch = "-" if h.batch_input_usd_per_mtok is None else (
+            f"{money(h.batch_input_usd_per_mtok)}/{money(h.batch_output_usd_per_mtok)}")
+        rows.append([h.ref, money(h.input_usd_per_mtok), money(h.output_usd_per_mtok),
+                     money(h.cached_input_usd_per_mtok), money(h.cache_write_5m_usd_per_mtok), batch, lc,
+                     h.price_since or "-", h.origin, h.source])
+    widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
+    out = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [heads, *rows]]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    """`buildbuy usage`: a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario file."""
+    from pathlib import Path
+
+    from buildbuy.engine.usage import read_usage, scenario_from_usage, scenario_toml
+
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    summary = read_usage(args.file)
+    name = args.name or Path(args.file).stem
+    inputs, notes = scenario_from_usage(summary, name=name, as_of=args.as_of, catalog=catalog,
+                                        requests_per_day=args.requests_per_day)
+    from buildbuy.engine import resolve
+
+    resolve(inputs, scenario=name, catalog=catalog)  # the printed file must load as it is
+    text = scenario_toml(inputs, notes, Path(args.file).name)
+    if args.output:
+        out = Path(args.output)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, "utf-8")
+        tmp.replace(out)
+        print(f"wrote {out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _add_price_commands(sub: Any) -> None:
+    pr = sub.add_parser("prices", help="list the hosted-API prices the engine would use (offline)")
+    pr.add_argument("query", nargs="*", help="words to match in provider/model (all must match); none = all")
+    pr.add_argument("--as-of", metavar="DATE", help="prices in force on DATE (YYYY-MM-DD; default today)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.add_argument("--catalog", action="append", metavar="FILE",
+                    help="your own price catalog (TOML or LiteLLM JSON; your rows win)")
+    pr.add_argument("--refresh", action="store_true",
+                    help="download the newest genai-prices data first (the only command that uses the network)")
+    pr.set_defaults(func=cmd_prices)
+
+    us = sub.add_parser("usage", help="turn a usage export (CSV, OpenAI or Anthropic usage JSON) into a scenario")
+    us.add_argument("file", help="usage export: CSV in the documented layout, OpenAI Usage API JSON or Anthropic "
+                                 "usage report JSON")
+    us.add_argument("-o", "--output", help="write the scenario here instead of printing it")
+    us.add_argument("--name", help="scenario name (default: the file name)")
+    us.add_argument("--as-of", metavar="DATE", help="price date for blending several models (default today)")
+    us.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog (TOML or JSON)")
+    us.add_argument("--requests-per-day", type=float, metavar="N",
+                    help="requests per day, for exports that count only tokens (Anthropic's usage report)")
+    us.set_defaults(func=cmd_usage)
+
+
 #: Sub-commands beyond `recommend`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands, _add_risk_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,12 +40,17 @@ def inputs_md() -> str:
 def rules_md() -> str:
     """The rule reference, from RULES."""
     lines = ["# Rule reference", "",
-             "Generated from `RULES` in `engine/decision.py`. Reasons add their weight to the option they support; "
-             "the higher score of API and FINE-TUNE wins (a tie goes to API); TRAIN is recommended only when all "
-             "five train conditions hold.", "", "| rule id | kind | supports | weight | from the article |",
+             "Generated from `RULES` in `engine/decision.py`. How the answer is chosen: `constraint` rules rule "
+             "options out (each broken constraint is listed with the option); among the options left, the "
+             "cheapest by NPV over the horizon is the answer (`COST-CHEAPEST`); only the `decision` overrides "
+             "`O-PRE-PMF` and `O-TRAIN-EARNED` may choose a dearer option, and the answer then states the premium; "
+             "TRAIN is never recommended unless earned (`T-NOT-JUSTIFIED`). `reason` and `warning` rules are the "
+             "article's four questions, decision matrix, data-moat test and common mistakes, fired with the "
+             "inputs behind them; a reason's points go to the option it supports, a strategic-fit tally shown for "
+             "audit that does not decide.", "", "| rule id | kind | supports | points | from the article |",
              "|---|---|---|---|---|"]
     for rule_id, (kind, supports, weight, source) in RULES.items():
-        shown = supports or ("the cheaper of API and FINE-TUNE" if kind == "reason" else "-")
+        shown = supports or "-"
         lines.append(f"| `{rule_id}` | {kind} | {shown} | {weight} | {_cell(source)} |")
     return "\n".join(lines) + "\n"
 

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.engine import Assumptions, input_specs, read_scenarios
+from buildbuy.engine import Assumptions, input_specs
 from buildbuy.engine.errors import InputError
-from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
+from buildbuy.engine.scenario import ScenarioFileError, read_uncertain_scenarios, uncertain_from_data
+from buildbuy.engine.uncertainty import UncertainScenario, Uncertainty
 
 from .template import TEMPLATE_PATH
 from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, writable_target, write_package, xml_unsafe_char
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
-DERIVED = ("requests_per_day", "training_tokens")
+DERIVED = tuple(k for k, s in input_specs().items() if s.derived)
 
 
 @dataclass
@@ -69,10 +70,67 @@ def input_cells(pkg: Package) -> dict[str, tuple[str, str]]:
     return out
 
 
-def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
-    """Write one scenario into a copy of the template at ``dst`` (atomic)."""
+#: Columns of the template's ranges table (Risk sheet), after its header row; "base" is a formula, not written.
+RANGE_TABLE_COLUMNS = ("input", "dist", "low", "base", "high", "mode", "values", "weights")
+_AREA_RE = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+):\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+)$")
+
+
+def range_table_cells(unc: Uncertainty, pkg: Package, scenario: str | None) -> dict[str, dict[str, Any]]:
+    """Sheet -> {cell: value} that put a scenario's ranges and correlations into the template's Risk tables."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    areas = {}
+    for nm, text, local in pkg.defined_names():
+        m = _AREA_RE.match(text)
+        if m and local is None and nm in ("risk_ranges", "risk_correlations"):
+            areas[nm] = m
+    if "risk_ranges" not in areas:
+        raise WorkbookFileError(f"scenario {scenario!r} has ranges, but the workbook has no 'risk_ranges' table "
+                                "to hold them (the bundled template has one on its Risk sheet)")
+    out: dict[str, dict[str, Any]] = {}
+    m = areas["risk_ranges"]
+    c1, r1, r2 = column_index_from_string(m["c1"]), int(m["r1"]), int(m["r2"])
+    rows = r2 - r1  # the first row holds the header words
+    if len(unc.ranges) > rows:
+        raise WorkbookFileError(f"scenario {scenario!r} has {len(unc.ranges)} ranges; the workbook's ranges table "
+                                f"holds {rows}")
+    cells = out.setdefault(m["sheet"], {})
+    for i, rng in enumerate(unc.ranges.values()):
+        p = rng.p
+        row = {"input": rng.key, "dist": rng.dist}
+        if rng.dist == "lognormal":
+            row.update(low=p["p10"], high=p["p90"])
+        elif rng.dist == "discrete":
+            row.update(values="; ".join(f"{v:g}" for v in p["values"]),
+                       weights="; ".join(f"{w:.12g}" for w in p["weights"]))
+        else:
+            row.update({k: p[k] for k in ("low", "mode", "high") if k in p})
+        for j, col in enumerate(RANGE_TABLE_COLUMNS):
+            if col != "base":
+                cells[f"{get_column_letter(c1 + j)}{r1 + 1 + i}"] = row.get(col)
+    if unc.correlations:
+        if "risk_correlations" not in areas:
+            raise WorkbookFileError(f"scenario {scenario!r} has correlations, but the workbook has no "
+                                    "'risk_correlations' table")
+        m = areas["risk_correlations"]
+        c1, r1, r2 = column_index_from_string(m["c1"]), int(m["r1"]), int(m["r2"])
+        if len(unc.correlations) > r2 - r1 + 1:
+            raise WorkbookFileError(f"scenario {scenario!r} has {len(unc.correlations)} correlations; the "
+                                    f"workbook's table holds {r2 - r1 + 1}")
+        cells = out.setdefault(m["sheet"], {})
+        for i, triple in enumerate(unc.correlations):
+            for j, v in enumerate(triple):
+                cells[f"{get_column_letter(c1 + j)}{r1 + i}"] = v
+    return out
+
+
+def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
+    """Write one scenario into a copy of the template at ``dst`` (atomic); ranges go to the Risk sheet."""
+    unc = None
+    if isinstance(a, UncertainScenario):
+        a, unc = a.base, a.uncertainty
     with Package(template) as pkg:
-        by_sheet = scenario_cells(a, pkg, template)
+        by_sheet = scenario_cells(a, pkg, template, unc)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
@@ -83,8 +141,10 @@ def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) 
     return Path(dst)
 
 
-def scenario_cells(a: Assumptions, pkg: Package, template: str | Path) -> dict[str, dict[str, Any]]:
-    """Sheet name -> {cell: value} a scenario writes into the template's named input cells."""
+def scenario_cells(a: Assumptions, pkg: Package, template: str | Path, unc: Uncertainty | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges
+    into the Risk sheet's tables)."""
     values = input_values(a)
     cells = input_cells(pkg)
     missing = [k for k in values if k not in cells]
@@ -98,6 +158,9 @@ def scenario_cells(a: Assumptions, pkg: Package, template: str | Path) -> dict[s
     if "scenario_name" in cells:
         sheet, ref = cells["scenario_name"]
         by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+    if unc:
+        for sheet, cell_values in range_table_cells(unc, pkg, a.name).items():
+            by_sheet.setdefault(sheet, {}).update(cell_values)
     sheets = {s.name for s in pkg.sheets()}
     for sheet in by_sheet:
         if sheet not in sheets:
@@ -106,15 +169,20 @@ def scenario_cells(a: Assumptions, pkg: Package, template: str | Path) -> dict[s
 
 
 def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
-    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first."""
-    out: list[Assumptions] = []
+    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first (base cases)."""
+    return [u.base for u in load_uncertain_scenarios(sources)]
+
+
+def load_uncertain_scenarios(sources: Iterable[str | Path]) -> list[UncertainScenario]:
+    """Scenarios with their ranges from files and folders, all validated first."""
+    out: list[UncertainScenario] = []
     for source in sources:
         p = Path(source)
         files = sorted(q for q in p.iterdir() if q.suffix.lower() in (".toml", ".json")) if p.is_dir() else [p]
         if p.is_dir() and not files:
             raise ScenarioFileError(f"folder {p} holds no .toml or .json scenario file")
         for f in files:
-            out.extend(read_scenarios(f))
+            out.extend(read_uncertain_scenarios(f))
     names = [a.name for a in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -122,7 +190,7 @@ def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
     return out
 
 
-def output_path(a: Assumptions, out: Path, many: bool) -> Path:
+def output_path(a: Assumptions | UncertainScenario, out: Path, many: bool) -> Path:
     """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``.
 
     The file name keeps letters, digits, ``.``, ``_`` and ``-`` of the scenario name (other runs become one
@@ -154,8 +222,8 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = TEMPLATE_PATH
-         ) -> list[tuple[Assumptions, Path]]:
+def plan(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path,
+         template: str | Path = TEMPLATE_PATH) -> list[tuple[Any, Path]]:
     """Each scenario with the file it will be written to, after checking everything that could stop the run
     halfway: every scenario fits the template, names and text can be stored, no two scenarios share a file
     (compared the way a case-insensitive file system would), and no target is a folder, a device or a pipe.
@@ -172,9 +240,10 @@ def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = T
     with Package(template) as pkg:
         cells = input_cells(pkg)
         sheets = {s.name for s in pkg.sheets()}
-    planned: list[tuple[Assumptions, Path]] = []
+    planned: list[tuple[Any, Path]] = []
     seen: dict[str, Assumptions] = {}
-    for a in scenarios:
+    for item in scenarios:
+        a = item.base if isinstance(item, UncertainScenario) else item
         check_storable(a)
         values = input_values(a)
         missing = [k for k in values if k not in cells]
@@ -193,16 +262,17 @@ def plan(scenarios: list[Assumptions], out: str | Path, template: str | Path = T
         seen[key] = a
         if dst.exists() or dst.is_symlink():
             writable_target(dst)
-        planned.append((a, dst))
+        planned.append((item, dst))
     return planned
 
 
 def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
     raw, name, dst, template, backend, timeout = job
-    a = scenarios_from_data(raw, default_name=name)[0]
+    us = uncertain_from_data(raw, default_name=name)[0]
+    a, unc = us.base, us.uncertainty
     report = None
     if not backend:
-        fill(a, dst, template)
+        fill(us, dst, template)
     else:
         from buildbuy.engine import BuildBuyError
 
@@ -212,24 +282,25 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
         def work() -> Any:
             if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
                 with Package(template) as pkg:
-                    inputs = scenario_cells(a, pkg, template)
+                    inputs = scenario_cells(a, pkg, template, unc)
                 return rc.recalc(template, dst, backend=backend, inputs=inputs)
-            fill(a, dst, template)
+            fill(us, dst, template)
             return rc.recalc(dst, dst, backend=backend)
 
         try:  # in a child process killed at the limit: a native evaluation cannot be interrupted otherwise
             rep = run_limited(timeout, work, writes=dst)
         except BuildBuyError as exc:
-            fill(a, dst, template)
+            fill(us, dst, template)
             raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
                                     f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
 
 
-def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | Path = TEMPLATE_PATH,
-              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True,
-              timeout: float | None = None) -> list[FillResult]:
+def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path, *,
+              template: str | Path = TEMPLATE_PATH, recalc_backend: str | None = None,
+              workers: int | None = None, progress: bool = True, timeout: float | None = None
+              ) -> list[FillResult]:
     """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar.
 
     ``timeout``: seconds one workbook's recalculation may take (Unix; None or 0 for no limit)."""
@@ -238,9 +309,15 @@ def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | 
     many = len(scenarios) > 1 or not out.suffix
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
-    for a, dst in planned:
-        raw = {k: a[k] for k in a.given}
+    for item, dst in planned:
+        unc = item.uncertainty if isinstance(item, UncertainScenario) else None
+        a = item.base if isinstance(item, UncertainScenario) else item
+        raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
         raw["name"] = a.name
+        if unc:  # in the file's order: the order of the ranges fixes which random numbers each input gets
+            raw.update({k: r.as_dict() for k, r in unc.ranges.items()})
+            if unc.correlations:
+                raw["correlation"] = [{"inputs": [x, y], "rank": rho} for x, y, rho in unc.correlations]
         jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend, timeout))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []

@@ -14,6 +14,17 @@ from .common import FIRST_MONTH, LAST_MONTH, OPTIONS, Layout, formula, header, n
 from .styles import GENERAL, MONEY
 
 TOKENS = "(input_tokens_per_request+output_tokens_per_request)"
+# One API request in USD x 1e6, every pricing dimension (issue 12), written independently of the engine:
+# cache parts of the prompt, reasoning as output, long-context share, tier mix, regional uplift, commitment.
+_API_IN = ("input_tokens_per_request*api_input_usd_per_mtok*((1-api_cached_input_share-api_cache_write_5m_share-"
+           "api_cache_write_1h_share)+api_cached_input_share*(1-api_cached_input_discount)+api_cache_write_5m_share*"
+           "(1+api_cache_write_5m_premium)+api_cache_write_1h_share*(1+api_cache_write_1h_premium))")
+_API_OUT = "(output_tokens_per_request+api_reasoning_tokens_per_request)*api_output_usd_per_mtok"
+API_REQUEST_NATIVE = (
+    f"((1-api_long_context_share)*({_API_IN}+{_API_OUT})+api_long_context_share*({_API_IN}*"
+    f"api_long_context_input_multiplier+{_API_OUT}*api_long_context_output_multiplier))*"
+    "(1-api_batch_share*api_batch_discount-api_flex_share*api_flex_discount+api_priority_share*"
+    "api_priority_premium)*(1+api_regional_uplift)*(1-api_committed_use_discount)")
 
 
 def build(wb: Any, layout: Layout) -> None:
@@ -25,8 +36,7 @@ def build(wb: Any, layout: Layout) -> None:
     header(ws, 4, ["Check", "Engine", "Native recomputation", "Flag"])
     rows: list[tuple[str, str, str]] = [
         ("API annual cost (run-rate)", '=BVB_ANNUAL_COST("API",assumptions)',
-         "=rpd_effective*365*(input_tokens_per_request*api_input_usd_per_mtok*(1-api_cached_input_share*"
-         "api_cached_input_discount)+output_tokens_per_request*api_output_usd_per_mtok)/tokens_per_million"),
+         "=rpd_effective*365*" + API_REQUEST_NATIVE + "/tokens_per_million"),
         ("Self-hosted GPU cost per year at month-1 volume (when a measured tokens/s per GPU is given)",
          f"=IF(tokens_per_second_per_gpu>0,BVB_SELFHOST_COST(rpd_effective*(1-api_fallback_share),{TOKENS},"
          "gpu_usd_per_hour,tokens_per_second_per_gpu,gpu_utilization,peak_to_average_ratio,min_gpus),0)",
@@ -71,6 +81,8 @@ def build(wb: Any, layout: Layout) -> None:
         ("The horizon fits the template's timeline", "=IF(horizon_months<=timeline_months,0,1)"),
         ("The engine accepts every input (no error from BVB_RECOMMEND)",
          "=IF(ISERROR(BVB_RECOMMEND(assumptions)),1,0)"),
+        ("The Monte Carlo accepts the Risk sheet's ranges (no error from BVB_RISK)",
+         '=IF(ISERROR(BVB_RISK(assumptions,risk_ranges,"draws",risk_correlations,risk_draws,risk_seed)),1,0)'),
         ("No error values among the headline outputs",
          f"=IF(SUMPRODUCT(ISERROR(Outputs!D{layout.rows['metrics_first']}:G{layout.rows['metrics_last']})*1)=0,0,1)"),
     ]

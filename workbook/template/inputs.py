@@ -125,6 +125,10 @@ def _validate(ws: Any, spec: Any, ref: str, shared: dict[str, DataValidation], l
     elif spec.key in ("api_model", "gpu_type"):
         table = "api_model_ids" if spec.key == "api_model" else "gpu_ids"
         dv = DataValidation(type="list", formula1=f"={table}", allow_blank=True)
+        if spec.key == "api_model":  # any model genai-prices knows is accepted: the list only suggests
+            dv.errorStyle = "warning"
+            dv.errorTitle = spec.key
+            dv.error = "Not in the bundled catalog list; any model the genai-prices library knows is accepted."
         ws.add_data_validation(dv)
         dv.add(ref)
 
