@@ -9,15 +9,20 @@ from openpyxl import load_workbook
 
 from buildbuy.engine import InputError, read_scenarios, resolve
 from buildbuy.workbook.cli import main
-from buildbuy.workbook.fill import fill, fill_many, input_values, load_scenarios
+from buildbuy.workbook.fill import fill, fill_many, input_values, load_scenarios, portable
 
 from .test_cli import EXAMPLES
 
 
-def _inputs(path):
-    wb = load_workbook(path)
-    ws = wb["Inputs"]
-    return {ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(5, 300) if ws[f"A{r}"].value}, wb
+def _inputs(path, data_only=False):
+    """Every named single cell's value (its formula, or with ``data_only`` its cached result), by name."""
+    wb = load_workbook(path, data_only=data_only)
+    out = {}
+    for key, dn in wb.defined_names.items():
+        sheet, _, ref = dn.attr_text.partition("!")
+        if ":" not in ref and sheet in wb.sheetnames:
+            out[key] = wb[sheet][ref.replace("$", "")].value
+    return out, wb
 
 
 def test_fill_writes_every_named_input(tmp_path):
@@ -25,13 +30,14 @@ def test_fill_writes_every_named_input(tmp_path):
     out = fill(a, tmp_path / "r.xlsx")
     values, wb = _inputs(out)
     assert values["daily_active_users"] == 1000
-    assert values["regulated_industry"] is True
+    assert values["regulated_industry"] == "yes"          # yes/no inputs hold the template's text choices
+    assert values["building_platform"] == "no"
     assert values["differentiator"] == "model"
     assert values["latency_requirement_ms"] == 150
     assert values["requests_per_day"] is None  # derived by the engine, left blank
-    assert wb["Inputs"]["B3"].value == "regulated-saas"
+    assert values["scenario_name"] == "regulated-saas"
     # Every formula of the template is still there.
-    assert wb["Outputs"]["C4"].value == "=BVB_RECOMMEND(assumptions)"
+    assert values["out_recommendation"] == "=BVB_RECOMMEND(assumptions)"
 
 
 def test_fill_keeps_every_other_part(tmp_path):
@@ -52,8 +58,8 @@ def test_text_is_never_a_formula(tmp_path):
     sheet = zipfile.ZipFile(out).read("xl/worksheets/sheet2.xml").decode()
     assert 'HYPERLINK' in sheet and "<f>HYPERLINK" not in sheet
     wb = load_workbook(out)
-    assert wb["Inputs"]["B3"].data_type == "s"
-    assert wb["Inputs"]["B3"].value.startswith("=HYPERLINK")
+    assert wb["Inputs"]["C3"].data_type == "s"
+    assert wb["Inputs"]["C3"].value.startswith("=HYPERLINK")
 
 
 def test_requests_per_day_given_leaves_users_blank(tmp_path):
@@ -110,3 +116,52 @@ def test_python_call_equals_cli(tmp_path):
     a_py, b_cli = zipfile.ZipFile(tmp_path / "py.xlsx"), zipfile.ZipFile(tmp_path / "cli.xlsx")
     for name in a_py.namelist():
         assert a_py.read(name) == b_cli.read(name), name
+
+
+CUSTOM_CATALOG = """
+[[api_model]]
+id = "acme-llm"
+provider = "Acme"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 3.0
+context_window_tokens = 128000
+as_of = 2026-11-01
+source = "Acme price sheet, our contract"
+
+[[gpu]]
+id = "acme-gpu"
+name = "Acme accelerator"
+usd_per_hour = 1.5
+price_provider = "Acme cloud"
+peak_bf16_dense_tflops = 500
+memory_gb = 96
+as_of = 2026-11-01
+source = "Acme quote"
+"""
+
+
+def test_fill_with_your_own_catalog(tmp_path, capsys):
+    (tmp_path / "prices.toml").write_text(CUSTOM_CATALOG)
+    (tmp_path / "s.toml").write_text('name = "acme"\napi_model = "acme-llm"\ngpu_type = "acme-gpu"\n')
+    out = tmp_path / "acme.xlsx"
+    # The ids are not in the bundled catalog: without --catalog the scenario is refused in one line.
+    assert main(["fill", str(tmp_path / "s.toml"), "-o", str(out)]) == 2
+    assert "acme-llm" in capsys.readouterr().err
+    assert main(["fill", str(tmp_path / "s.toml"), "--catalog", str(tmp_path / "prices.toml"), "-o", str(out),
+                 "--recalc", "--check"]) == 0
+    values, _ = _inputs(out)
+    # The catalog's figures are in the price inputs; the unknown ids are left blank (the bundled catalog the
+    # workbook's functions read does not have them).
+    assert values["api_input_usd_per_mtok"] == 1.0 and values["api_output_usd_per_mtok"] == 3.0
+    assert values["gpu_usd_per_hour"] == 1.5 and values["gpu_peak_tflops"] == 500
+    assert values["api_model"] is None and values["gpu_type"] is None
+    computed, _ = _inputs(out, data_only=True)
+    # By hand: 50,000 requests/day x 365 x (400 x $1 + 100 x $3) / 1M = $12,775 a year.
+    assert computed["out_annual_cost_usd_api"] == pytest.approx(12_775)
+
+
+def test_fill_keeps_a_bundled_catalog_id(tmp_path):
+    a = resolve(api_model="gpt-5.5")
+    values = input_values(portable(a))
+    assert values["api_model"] == "gpt-5.5" and values["api_input_usd_per_mtok"] == 5.0
+

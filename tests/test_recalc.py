@@ -48,7 +48,7 @@ def test_recalculated_template_reads_back_and_checks_pass(filled, tmp_path, back
     wb = load_workbook(out, data_only=True)
     assert wb["Outputs"]["C4"].value == "FINE-TUNE"
     # The article's worked example volume: $91,250 a year on the API.
-    assert wb["Outputs"]["D10"].value == pytest.approx(91_250)
+    assert report.named["out_annual_cost_usd_api"] == pytest.approx(91_250)
     assert report.named["out_recommendation"] == "FINE-TUNE"
     # Formulas are still formulas.
     assert load_workbook(out)["Outputs"]["C4"].value == "=BVB_RECOMMEND(assumptions)"
@@ -194,9 +194,9 @@ def test_check_flag_fails_on_a_nonzero_checks_total(filled, tmp_path, capsys):
     with Package(filled) as pkg:
         part = [s.part for s in pkg.sheets() if s.name == "Inputs"][0]
         root = pkg.xml(part)
-        row = next(int(c.get("r")[1:]) for c in root.iter() if c.tag.endswith("}c") and c.get("r", "").startswith("A")
+        row = next(int(c.get("r")[1:]) for c in root.iter() if c.tag.endswith("}c") and c.get("r", "").startswith("B")
                    and "".join(c.itertext()) == "check_tolerance")
-        set_cells(root, {f"B{row}": -1.0}, as_input=True)
+        set_cells(root, {f"C{row}": -1.0}, as_input=True)
         write_package(pkg, broken, {part: to_bytes(root)})
     assert main(["recalc", str(broken), "--check"]) == 1
     assert "Checks total is" in capsys.readouterr().err

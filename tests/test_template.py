@@ -15,7 +15,9 @@ from buildbuy.workbook.template import TEMPLATE_PATH, template_bytes
 from buildbuy.workbook.template.common import FIRST_MONTH_COL, LAST_MONTH_COL
 
 SHEETS = ["Cover", "Inputs", "Prices", "Calculations", "Outputs", "Sensitivity", "Risk", "Checks", "xlwings.conf"]
-ALLOWED_NUMBERS = {"0", "1", "12", "24", "100", "1000", "365"}
+#: Only the identities 0 and 1 may be typed into a formula; 12 months, 365 days and every other constant are
+#: named cells on Inputs (months_per_year, days_per_year, ...).
+ALLOWED_NUMBERS = {"0", "1"}
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +62,42 @@ def test_rule4_every_input_named_with_unit_and_source(wb):
     for key in input_specs():
         assert key in names, key
         ref = names[key].attr_text
-        assert ref.startswith("Inputs!$B$"), ref
+        assert ref.startswith("Inputs!$C$"), ref
         row = int(ref.split("$")[-1])
-        assert ws[f"A{row}"].value == key
-        assert ws[f"C{row}"].value and ws[f"F{row}"].value and ws[f"G{row}"].value, key
-        assert ws[f"B{row}"].style == "Input"
-    assert names["assumptions"].attr_text.startswith("Inputs!$A$")
+        assert ws[f"B{row}"].value == key
+        assert ws[f"A{row}"].value and ws[f"D{row}"].value and ws[f"G{row}"].value and ws[f"H{row}"].value, key
+        assert ws[f"C{row}"].style == "Input"
+    assert names["assumptions"].attr_text.startswith("Inputs!$B$")
+
+
+def test_inputs_read_as_words_in_sections(wb):
+    ws = wb["Inputs"]
+    names = wb.defined_names
+    specs = input_specs()
+    sections = [c.value for c in ws["A"] if c.style == "Section"]
+    for expected in ("Volume", "Hosted API prices", "Serving", "Training", "Team", "Strategy"):
+        assert any(s.startswith(expected) for s in sections), (expected, sections)
+    for key, spec in specs.items():
+        row = int(names[key].attr_text.split("$")[-1])
+        label = ws[f"A{row}"].value
+        assert "_" not in label and label[0].isupper(), (key, label)
+        assert ws[f"F{row}"].alignment.wrap_text, key                     # descriptions wrap
+        if spec.kind == "bool":
+            assert ws[f"C{row}"].value in ("yes", "no"), key               # yes/no as text, not 1/0
+            assert ws[f"E{row}"].value in ("yes", "no"), key
+        if spec.derived:
+            assert ws[f"E{row}"].data_type == "f", key                     # the derived value is shown
+    labels = [ws[f"A{int(names[k].attr_text.split('$')[-1])}"].value for k in specs]
+    assert len(labels) == len(set(labels))
+    bool_lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and "yes" in dv.formula1]
+    assert bool_lists and bool_lists[0].formula1 == '"yes,no"'
+
+
+def test_constants_are_named_cells(wb):
+    for key in ("months_per_year", "days_per_year", "hours_per_year", "seconds_per_day"):
+        ref = wb.defined_names[key].attr_text
+        assert ref.startswith("Inputs!$C$"), ref
+    assert wb["Inputs"][wb.defined_names["months_per_year"].attr_text.split("!")[1].replace("$", "")].value == 12
 
 
 def test_rule5_no_typed_numbers_in_formulas(wb):
@@ -92,11 +124,13 @@ def test_rule6_one_formula_per_row_across_the_timeline(wb):
             expected = Translator(first.value, origin=first.coordinate).translate_formula(cell.coordinate)
             assert cell.value == expected, (cell.coordinate, cell.value, expected)
         checked += 1
-    # the month header, horizon flag, discount factor and volume rows, then per option its line items, the
-    # total and the cumulative cost
+    # the month header, horizon flag, discount factor, volume, year and chart-month rows; per option its line
+    # items, the total, the cost within the horizon and the cumulative cost; then the native recomputations
+    # (API fees; FINE-TUNE serving flag, GPUs, GPUs owned, bought, place in the life cycle, replaced, rental,
+    # purchases, depreciation, ML team)
     from buildbuy.engine.model import OPTION_LINE_ITEMS
 
-    assert checked == 4 + sum(len(items) + 2 for items in OPTION_LINE_ITEMS.values())
+    assert checked == 6 + sum(len(items) + 3 for items in OPTION_LINE_ITEMS.values()) + 11
 
 
 def test_rule8_frozen_panes(wb):
@@ -176,7 +210,9 @@ def test_data_validation_on_inputs(wb):
 
 def test_charts_present():
     names = zipfile.ZipFile(TEMPLATE_PATH).namelist()
-    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 4  # Outputs 2, Risk 2
+    # Outputs: cost by line item (stacked bars), cumulative cost over the horizon, annual cost against volume;
+    # Risk: tornado and histogram.
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 5
 
 
 def test_xlwings_conf_sheet(wb):

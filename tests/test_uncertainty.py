@@ -286,8 +286,12 @@ def test_a_bad_range_on_the_risk_sheet_is_a_readable_error_and_fails_the_master_
     rep = recalc(book, book)
     assert rep.check_total == 1
     lines = [e.line() for e in rep.errors]
-    assert lines and all(line.startswith("Risk!") for line in lines)
-    assert all("daily_active_users range: low -5 is below the input's lower bound" in line for line in lines)
+    # The Risk sheet's cells, and the P(cheapest) of the Outputs top block that reads them.
+    assert lines and all(line.startswith(("Risk!", "Outputs!")) for line in lines)
+    why = "daily_active_users range: low -5 is below the input's lower bound"
+    assert all(why in line for line in lines if line.startswith("Risk!"))
+    # Outputs shows the Risk sheet's sentence by reference (=risk_sentence): its error is the same cell's.
+    assert all(why in line or line.endswith("=risk_sentence") for line in lines if line.startswith("Outputs!"))
 
 
 @settings(max_examples=60, deadline=None)

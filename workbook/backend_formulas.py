@@ -385,6 +385,8 @@ def check_range_sizes(path: Path) -> None:
                     f"cell of a range, and this book's ranges pass {MAX_RANGE_CELLS:,} cells: use "
                     f"--engine formualizer, or ranges that end at the data")
     for name in sorted(names):  # formulas compiles every defined name, used or not
+        if name.startswith("_XLNM."):  # print titles and areas: openpyxl keeps them on the sheet, never compiled
+            continue
         for rng, size in range_cells(names[name]):
             total += size
             if total > MAX_RANGE_CELLS:

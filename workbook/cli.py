@@ -404,7 +404,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     from .fill import fill_many, load_uncertain_scenarios
     from .template import TEMPLATE_PATH
 
-    scenarios = load_uncertain_scenarios(args.scenario)
+    scenarios = load_uncertain_scenarios(args.scenario, load_catalog(args.catalog) if args.catalog else None)
     if getattr(args, "as_of", None):
         scenarios = [dataclasses.replace(u, base=_with_as_of(u.base, args.as_of, None)) for u in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
@@ -554,6 +554,9 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("-o", "--output", required=True,
                       help="the .xlsx to write (one scenario), or a folder (several: one workbook each)")
     fill.add_argument("--template", help="template to fill (default: the bundled one)")
+    fill.add_argument("--catalog", action="append", metavar="FILE",
+                      help="your own price catalog TOML (repeatable; same id replaces a bundled row); its prices "
+                           "are written into the workbook's price inputs")
     fill.add_argument("--recalc", action="store_true", help="also recalculate each workbook headless")
     fill.add_argument("--engine", choices=engines, default="formualizer", help="backend for --recalc")
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")

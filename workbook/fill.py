@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.engine import Assumptions, input_specs
+from buildbuy.engine import Assumptions, default_catalog, input_specs, resolve
 from buildbuy.engine.errors import InputError
 from buildbuy.engine.scenario import ScenarioFileError, read_uncertain_scenarios, uncertain_from_data
 from buildbuy.engine.uncertainty import UncertainScenario, Uncertainty
@@ -37,7 +37,8 @@ class FillResult:
 
 
 def input_values(a: Assumptions) -> dict[str, Any]:
-    """What each named input cell should hold for a scenario (None = blank, the engine derives it)."""
+    """What each named input cell should hold for a scenario (None = blank, the engine derives it; yes/no inputs
+    hold the text "yes" or "no", the template's choices)."""
     out: dict[str, Any] = {}
     blank = set(DERIVED)
     if "requests_per_day" in a.given and "daily_active_users" not in a.given:
@@ -54,7 +55,41 @@ def input_values(a: Assumptions) -> dict[str, Any]:
             raise InputError(key, "an array", "one value per scenario when filling a workbook", scenario=a.name)
         if isinstance(value, str) and value == "":
             out[key] = None
+        elif isinstance(value, bool):
+            out[key] = "yes" if value else "no"
     return out
+
+
+#: Inputs that name a row of the price catalog, and the catalog table of the row.
+CATALOG_IDS = {"api_model": "api_model", "gpu_type": "gpu", "training_gpu_type": "gpu",
+               "serving_model": "open_weight_model"}
+
+
+def portable(a: Assumptions) -> Assumptions:
+    """The same scenario, computable without the price catalog it was read with.
+
+    The workbook's functions only know the bundled catalog. So every figure a catalog row filled in (prices,
+    GPU throughput ...) becomes an input the scenario gives, and a catalog id the bundled catalog does not have
+    is left blank (the workbook holds its figures; the id stays in your catalog file). Same numbers, same
+    answer.
+    """
+    if not any(a.get(key) for key in CATALOG_IDS):
+        return a
+    raw = {k: a[k] for k in a.given}
+    bare = resolve({k: v for k, v in raw.items() if k not in CATALOG_IDS}, scenario=a.name)
+    for key in input_specs():
+        if key not in a.given and key not in CATALOG_IDS and _differs(a[key], bare[key]):
+            raw[key] = a[key]
+    bundled = default_catalog()
+    for key, table in CATALOG_IDS.items():
+        ident = raw.get(key)
+        if ident and ident.lower() not in {i.lower() for i in bundled.ids(table)}:
+            del raw[key]
+    return resolve(raw, scenario=a.name)
+
+
+def _differs(x: Any, y: Any) -> bool:
+    return type(x) is not type(y) or x != y
 
 
 _NAME_RE = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<col>[A-Z]+)\$?(?P<row>\d+)$")
@@ -144,7 +179,8 @@ def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Pa
 def scenario_cells(a: Assumptions, pkg: Package, template: str | Path, unc: Uncertainty | None = None
                    ) -> dict[str, dict[str, Any]]:
     """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges
-    into the Risk sheet's tables)."""
+    into the Risk sheet's tables). Figures a price catalog filled in are written as inputs (:func:`portable`)."""
+    a = portable(a)
     values = input_values(a)
     cells = input_cells(pkg)
     missing = [k for k in values if k not in cells]
@@ -168,13 +204,18 @@ def scenario_cells(a: Assumptions, pkg: Package, template: str | Path, unc: Unce
     return by_sheet
 
 
-def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
-    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first (base cases)."""
-    return [u.base for u in load_uncertain_scenarios(sources)]
+def load_scenarios(sources: Iterable[str | Path], catalog: Any = None) -> list[Assumptions]:
+    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first (base cases).
+
+    With ``catalog`` (your own price catalog, :func:`buildbuy.engine.load_catalog`) the prices of ``api_model``
+    and ``gpu_type`` come from it; see :func:`portable` for how they reach the workbook.
+    """
+    return [u.base for u in load_uncertain_scenarios(sources, catalog)]
 
 
-def load_uncertain_scenarios(sources: Iterable[str | Path]) -> list[UncertainScenario]:
-    """Scenarios with their ranges from files and folders, all validated first."""
+def load_uncertain_scenarios(sources: Iterable[str | Path], catalog: Any = None) -> list[UncertainScenario]:
+    """Scenarios with their ranges from files and folders, all validated first (``catalog``: your own prices,
+    made portable into the workbook)."""
     out: list[UncertainScenario] = []
     for source in sources:
         p = Path(source)
@@ -182,7 +223,7 @@ def load_uncertain_scenarios(sources: Iterable[str | Path]) -> list[UncertainSce
         if p.is_dir() and not files:
             raise ScenarioFileError(f"folder {p} holds no .toml or .json scenario file")
         for f in files:
-            out.extend(read_uncertain_scenarios(f))
+            out.extend(read_uncertain_scenarios(f, catalog=catalog))
     names = [a.name for a in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -311,7 +352,8 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
     jobs = []
     for item, dst in planned:
         unc = item.uncertainty if isinstance(item, UncertainScenario) else None
-        a = item.base if isinstance(item, UncertainScenario) else item
+        # The worker reads the scenario back without your catalog: its figures travel as inputs.
+        a = portable(item.base if isinstance(item, UncertainScenario) else item)
         raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
         raw["name"] = a.name
         if unc:  # in the file's order: the order of the ranges fixes which random numbers each input gets

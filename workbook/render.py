@@ -14,8 +14,10 @@ from .libreoffice import convert, soffice
 from .xlsx import M, Package, WorkbookFileError, to_bytes, write_package
 
 
-def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90, timeout: float = 180) -> Path:
-    """Render ``sheet`` of ``book`` to ``png`` (first page); returns the PNG path. Needs soffice and pdftoppm."""
+def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90, timeout: float = 180,
+                 page: int = 1) -> Path:
+    """Render one printed page (default the first) of ``sheet`` of ``book`` to ``png``, cropped to its content;
+    returns the PNG path. Needs soffice and pdftoppm."""
     if soffice() is None or shutil.which("pdftoppm") is None:
         raise WorkbookFileError("rendering needs LibreOffice (soffice) and pdftoppm (poppler-utils)")
     png = Path(png)
@@ -41,8 +43,9 @@ def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90
         if not pdf.exists():
             raise WorkbookFileError("LibreOffice did not produce a PDF")
         stem = tmpdir / "page"
-        crop = _content_box(pdf, dpi, timeout)
-        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", *crop, str(pdf), str(stem)],
+        crop = _content_box(pdf, dpi, timeout, page)
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), *crop, str(pdf),
+                        str(stem)],
                        check=True, capture_output=True, timeout=timeout)
         pages = sorted(tmpdir.glob("page*.png"))
         if not pages:
@@ -52,13 +55,13 @@ def render_sheet(book: str | Path, sheet: str, png: str | Path, *, dpi: int = 90
     return png
 
 
-def _content_box(pdf: Path, dpi: int, timeout: float) -> list[str]:
-    """pdftoppm crop options around the text on page 1 (charts carry titles and axis labels), with a margin."""
+def _content_box(pdf: Path, dpi: int, timeout: float, page: int = 1) -> list[str]:
+    """pdftoppm crop options around the text on a page (charts carry titles and axis labels), with a margin."""
     import re
 
     if shutil.which("pdftotext") is None:
         return []
-    out = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"], capture_output=True,
+    out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"], capture_output=True,
                          text=True, timeout=timeout).stdout
     boxes = [tuple(float(v) for v in m) for m in re.findall(
         r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', out)]
@@ -72,3 +75,35 @@ def _content_box(pdf: Path, dpi: int, timeout: float) -> list[str]:
     y1 = max(b[3] for b in boxes) + margin
     return ["-x", str(int(x0 * scale)), "-y", str(int(y0 * scale)), "-W", str(int((x1 - x0) * scale)),
             "-H", str(int((y1 - y0) * scale))]
+
+
+#: The README's pictures: (sheet, printed page, file under docs/).
+README_PICTURES = [("Outputs", 1, "outputs.png"), ("Outputs", 2, "outputs-breakdown.png"),
+                   ("Outputs", 3, "outputs-charts.png"), ("Risk", 1, "risk.png")]
+
+
+def readme_pictures(docs: str | Path | None = None, dpi: int = 110) -> list[Path]:
+    """Fill the bundled regulated-SaaS example, recalculate it and render the README's pictures into ``docs``."""
+    from buildbuy.engine import read_scenarios
+
+    from .fill import fill
+    from .recalc import recalc
+
+    root = Path(__file__).resolve().parents[1]
+    docs = Path(docs) if docs else root / "docs"
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "regulated-saas.xlsx"
+        fill(read_scenarios(root / "examples" / "regulated-saas.toml")[0], book)
+        recalc(book, book)
+        with Package(book) as pkg:
+            sheets = {s.name for s in pkg.sheets()}
+        for sheet, page, name in README_PICTURES:
+            if sheet in sheets:
+                out.append(render_sheet(book, sheet, docs / name, dpi=dpi, page=page))
+    return out
+
+
+if __name__ == "__main__":  # python -m buildbuy.workbook.render: refresh the README's pictures
+    for path in readme_pictures():
+        print(path)

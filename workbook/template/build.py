@@ -11,6 +11,7 @@ import re
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -38,18 +39,37 @@ def build_workbook() -> Workbook:
     risk.build(wb, layout)
     checks.build(wb, layout)
     outputs.add_charts(wb, layout)
-    for ws in wb.worksheets:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 1 if ws.title in ("Outputs", "Cover", "Checks") else 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.gridLines = False
     conf = wb.create_sheet("xlwings.conf")
     widths(conf, {"A": 20, "B": 30})
     put(conf, "A1", "UDF Modules", "Label")
     put(conf, "B1", "buildbuy.udfs", "Input")
+    for ws in wb.worksheets:
+        _page_setup(ws)
     return wb
+
+
+#: Sheets printed one page wide and as many pages tall as they need; Cover and Checks fit one page; the
+#: Calculations timeline runs across pages at a fixed scale, its titles (columns A:D, month row) on every page;
+#: Inputs prints two pages wide (values, then descriptions and sources), its labels on both.
+ONE_PAGE = ("Cover", "Checks")
+CALC_SCALE = 60
+
+
+def _page_setup(ws: Any) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.center.text = "&A, page &P of &N"
+    if ws.title == "Calculations":
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = CALC_SCALE
+        ws.page_setup.pageOrder = "overThenDown"
+        return
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 2 if ws.title == "Inputs" else 1
+    ws.page_setup.fitToHeight = 1 if ws.title in ONE_PAGE else 0
 
 
 def template_bytes() -> bytes:

@@ -10,13 +10,14 @@ from .common import Layout, formula, put, widths
 
 CONTENTS = [
     ("Cover", "This page: purpose, use, version, colour key"),
-    ("Inputs", "Every input with unit, default, source; named with the engine's input names"),
+    ("Inputs", "Every input in sections: label, engine name, value, unit, default, source; model constants"),
     ("Prices", "The bundled price catalog, dated and sourced"),
-    ("Calculations", "Monthly timeline per option: line items, totals, cumulative cost"),
-    ("Outputs", "Recommendation, options side by side, reasons, warnings, roadmap, charts"),
-    ("Sensitivity", "Annual cost against volume and against API price"),
+    ("Calculations", "Monthly timeline per option: line items, totals, cumulative cost; native recomputations"),
+    ("Outputs", "The answer and its price, options side by side, cost by line item and by year, roadmap, "
+                "charts, the reasons with their points"),
+    ("Sensitivity", "Annual cost against volume (0.1x-10x), API price, ML headcount and GPU price"),
     ("Risk", "Ranges on inputs; Monte Carlo P(cheapest), P10/P50/P90, tornado and histogram"),
-    ("Checks", "Engine against native recomputations; input sanity; the master check"),
+    ("Checks", "Engine against independent native recomputations; input sanity; the master check"),
     ("xlwings.conf", "Tells the xlwings add-in where the BVB_* functions live"),
 ]
 VERSIONS = [("0.1.0", "2026-11-25", "First template: four options, 60-month timeline, checks, sensitivity")]
