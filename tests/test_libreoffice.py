@@ -47,6 +47,9 @@ def _num(text):
 
 
 def _same(lo_text, value):
+    if isinstance(lo_text, str) and lo_text.endswith("%") and isinstance(value, (int, float)):
+        # A percentage cell shows whole percents (P(cheapest) on Outputs): equal to that display precision.
+        return abs(float(lo_text[:-1].replace(",", "")) / 100 - value) <= 0.005 + 1e-12
     got = _num(lo_text)
     if isinstance(value, bool):
         return got in (value, str(value).upper(), float(value))
