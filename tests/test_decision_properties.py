@@ -54,8 +54,10 @@ def test_breakeven_volume_equal_costs_for_any_stepped_terms(raw, pair):
     ca, cb = model.annual_cost(pair[0], a, v), model.annual_cost(pair[1], a, v)
     if ca != pytest.approx(cb, rel=1e-6, abs=1e-6):
         # Only at a step: just above it the other option is cheaper than just below.
-        below = np.sign(model.annual_cost(pair[0], a, v * (1 - 1e-9)) - model.annual_cost(pair[1], a, v * (1 - 1e-9)))
-        above = np.sign(model.annual_cost(pair[0], a, v * (1 + 1e-9)) - model.annual_cost(pair[1], a, v * (1 + 1e-9)))
+        # (At volume 0 the step is the first replica, needed by any traffic at all: compare 0 with just above.)
+        lo, hi = v * (1 - 1e-9), max(v * (1 + 1e-9), v + 1e-9)
+        below = np.sign(model.annual_cost(pair[0], a, lo) - model.annual_cost(pair[1], a, lo))
+        above = np.sign(model.annual_cost(pair[0], a, hi) - model.annual_cost(pair[1], a, hi))
         assert below != above
 
 

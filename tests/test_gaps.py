@@ -25,6 +25,7 @@ CASES = {
     "=ISEVEN(C1)": (True, False),                    # Excel #VALUE! for a boolean
     "=N(C1)": (False, True),                         # Excel 1; formulas TRUE
     "=DATE(-1,1,1)": (True, False),                  # Excel #NUM!; formualizer a number
+    '=TEXT(1234567.89,"#,##0""ZZ""0.0")': (True, True),  # a literal between digits: Excel places it, fz not
     "=INDEX(LINEST(A2:A4,B2:B4,,TRUE),1)": (True, True),  # empty const: Excel's default TRUE, backends FALSE
     "=IF(C1,,2)": (False, False),                    # empty = 0 in Excel too
     "=ROUND(2.5,0)+SUM(1,2)": (False, False),

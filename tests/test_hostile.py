@@ -704,3 +704,35 @@ def test_formulas_backend_refuses_books_it_would_take_minutes_on(tmp_path, monke
     monkeypatch.setattr(bf, "MAX_FORMULA_CELLS", 10)
     with pytest.raises(WorkbookFileError, match=r"many\.xlsx: 11 formula cells; .* stops at 10: use --engine"):
         bf.check_range_sizes(path)
+
+
+def test_time_limit_stops_native_evaluation(tmp_path):
+    # 4,000 SUMPRODUCTs over 4,000 cells: about 10 s inside formualizer's Rust core, where a Python alarm cannot
+    # reach (it holds the interpreter lock). The limit holds anyway, the book is untouched, nothing is left over.
+    n = 4_000
+    wb = Workbook()
+    ws = wb.active
+    for i in range(1, n + 1):
+        ws.cell(i, 1, i)
+        ws.cell(i, 2, f"=SUMPRODUCT((A$1:A${n}>A{i})*1)")
+    path = tmp_path / "slow.xlsx"
+    wb.save(path)
+    before = path.read_bytes()
+    t0 = time.monotonic()
+    one_line_error(run("recalc", path, "--timeout", "1"), "recalc", "stopped after 1 s (--timeout)")
+    assert time.monotonic() - t0 < 8
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["slow.xlsx"]
+
+
+def test_a_backend_crash_is_one_line(tmp_path, monkeypatch, capsys):
+    import buildbuy.workbook.recalc as rc
+    from buildbuy.workbook.cli import main
+
+    path = small_book(tmp_path / "book.xlsx")
+    before = path.read_bytes()
+    monkeypatch.setattr(rc, "_evaluate", lambda *a, **k: os.abort())  # what a native abort looks like
+    assert main(["recalc", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "stopped abnormally (signal 6" in err[0] and "nothing was written" in err[0]
+    assert path.read_bytes() == before

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog
+from buildbuy.engine.errors import InputError
 from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
@@ -54,22 +55,37 @@ def first_non_finite(value: Any, path: str = "") -> tuple[str, float] | None:
     return None
 
 
+def _report_or_overflow(a: Assumptions) -> tuple[dict[str, Any] | None, tuple[str, float] | None]:
+    """The report, or where it overflows: a non-finite figure in it, or a non-finite value the engine derived
+    from the inputs and then refused (it names its own key, with a value the user never gave)."""
+    try:
+        rep = full_report(a)
+    except InputError as exc:
+        value = exc.value
+        try:
+            bad = not np.all(np.isfinite(np.asarray(value, dtype=float)))
+        except (TypeError, ValueError):
+            bad = False
+        if not bad:
+            raise
+        return None, (f"{exc.key} (as the engine derives it)", float("inf"))
+    return rep, first_non_finite(rep)
+
+
 def finite_report(a: Assumptions) -> dict[str, Any]:
     """:func:`full_report` of a scenario, refused with a :class:`NonFiniteError` when a figure overflows.
 
     The message names the inputs the user gave that cause it: each given input is put back to its default in
     turn, and those whose default makes every figure finite are named.
     """
-    rep = full_report(a)
-    bad = first_non_finite(rep)
+    rep, bad = _report_or_overflow(a)
     if bad is None:
-        return rep
+        return rep  # type: ignore[return-value]
     where, value = bad
     culprits = []
     for key in sorted(a.given):
         try:
-            trial = a.replace(**{key: None})
-            if first_non_finite(full_report(trial)) is None:
+            if _report_or_overflow(a.replace(**{key: None}))[1] is None:
                 culprits.append(key)
         except BuildBuyError:
             continue
@@ -414,10 +430,12 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     Errors the file already held are reported apart from those the recalculation introduced; with ``--check``
     the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
     """
+    from .limits import run_limited
     from .recalc import recalc
 
-    with _time_limit(args.timeout):
-        report = recalc(args.book, args.output, backend=args.engine, fallback=args.fallback)
+    # In a child process killed at the limit: formualizer's native evaluation cannot be interrupted otherwise.
+    report = run_limited(args.timeout, recalc, args.book, args.output, backend=args.engine, fallback=args.fallback,
+                         writes=args.output or args.book)
     if args.json:
         print(json_text({"file": str(report.path), "backend": report.backend, "ok": report.ok,
                          "check_total": report.check_total, "named": report.named,

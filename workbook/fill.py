@@ -324,18 +324,19 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
     else:
         from buildbuy.engine import BuildBuyError
 
-        from .cli import _time_limit
-        from .recalc import recalc
+        from . import recalc as rc
+        from .limits import run_limited
 
-        try:
-            with _time_limit(timeout or 0):
-                if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
-                    with Package(template) as pkg:
-                        inputs = scenario_cells(a, pkg, template, unc)
-                    rep = recalc(template, dst, backend=backend, inputs=inputs)
-                else:
-                    fill(us, dst, template)
-                    rep = recalc(dst, dst, backend=backend)
+        def work() -> Any:
+            if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
+                with Package(template) as pkg:
+                    inputs = scenario_cells(a, pkg, template, unc)
+                return rc.recalc(template, dst, backend=backend, inputs=inputs)
+            fill(us, dst, template)
+            return rc.recalc(dst, dst, backend=backend)
+
+        try:  # in a child process killed at the limit: a native evaluation cannot be interrupted otherwise
+            rep = run_limited(timeout, work, writes=dst)
         except BuildBuyError as exc:
             fill(us, dst, template)
             raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "

@@ -141,7 +141,7 @@ def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
                 fmt = arg_value(args[1], c.sheet, value_of)
                 if isinstance(fmt, str) and (re.search(r"\[[<>=]", fmt) or re.search(r"[eE][+-]", ft.bare(fmt))):
                     out.append("TEXT with a conditional or scientific format section: formualizer does not apply it")
-                elif isinstance(fmt, str) and not _PLAIN_FORMAT.match(fmt):
+                elif isinstance(fmt, str) and (not _PLAIN_FORMAT.match(fmt) or '"' in fmt or "\\" in fmt):
                     out.append("TEXT with a format holding literal characters: formualizer does not place them as "
                                "Excel does")
                 if _is_bool(arg_value(args[0], c.sheet, value_of)):
@@ -154,8 +154,11 @@ def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
                 out.append(f"{name} of a boolean: Excel gives #VALUE!, formualizer TRUE/FALSE")
             if name == "DATE" and args:
                 year = arg_value(args[0], c.sheet, value_of)
-                if isinstance(year, float) and not 0 <= year < 10000:
-                    out.append("DATE with a year outside 0-9999: Excel gives #NUM!, formualizer a number")
+                result = value_of(c.sheet, c.ref) if value_of is not None else None
+                if isinstance(year, float) and not 0 <= year < 10000 or \
+                        (c.formula.upper().startswith("=DATE(") and isinstance(result, float) and result < 0):
+                    out.append("DATE out of Excel's range (a year outside 0-9999 or a day before 1900): Excel gives "
+                               "#NUM!, formualizer a number")
             if name == "LOOKUP":
                 out += _lookup_gaps(args, c.sheet, value_of, backend)
             if name == "SUBTOTAL" and any(re.search(r"[A-Za-z_][\w.]*\[", ft.bare(a)) for a in args[1:]):
@@ -175,6 +178,8 @@ def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:
                 fmt = arg_value(args[1], c.sheet, value_of)
                 if not isinstance(fmt, str) or ";" in ft.bare(fmt):
                     out.append("TEXT with format sections: formulas mishandles the negative and zero sections")
+                elif '"' in fmt or "\\" in fmt:
+                    out.append("TEXT with literal characters in the format: not checked against Excel for formulas")
                 elif re.search(r"[0#]", fmt):
                     num = arg_value(args[0], c.sheet, value_of)
                     decimals = len(fmt.split(".", 1)[1]) if "." in fmt else 0
