@@ -725,3 +725,51 @@ def test_train_warnings_state_their_numbers():
     long = next(f for f in rec.findings if f.rule_id == "W-TRAIN-RUN-LONG")
     assert long.sentence == ("The pre-training run takes 42.0 months on 64 GPUs, longer than the 12-month window: add "
                              "GPUs or plan a longer program.")
+
+
+def test_more_primitive_defaults():
+    # A cached share without a discount changes nothing: $91,250.
+    assert costs.api_annual_cost_usd(50_000, 400, 100, 10, 10, 0.5) == pytest.approx(91_250.0, rel=1e-12)
+    # check_model_fits defaults: 10% reserve, 8 GPUs at most. 150 GB on 80 GB GPUs -> 4; 600 GB -> does not fit.
+    assert costs.check_model_fits(150.0, 80.0) == 4
+    assert costs.check_model_fits(576.0, 80.0) == 8
+    with pytest.raises(InputError, match="fits 8 GPUs of 72.0 GB usable each"):
+        costs.check_model_fits(600.0, 80.0)
+    # rent_vs_buy defaults are "nothing else counted": each one given alone against $30,000 and $2.50/h.
+    # 1 kW at $0.50/kWh, PUE 1 by default: saving 2.5 - 0.5 = 2.0/h -> 15,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, gpu_power_kw=1, electricity_usd_per_kwh=0.5) == \
+        pytest.approx(15_000.0, rel=1e-12)
+    # PUE 2 and $0.25/kWh with no kW given: no power counted, 12,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, pue=2, electricity_usd_per_kwh=0.25) == \
+        pytest.approx(12_000.0, rel=1e-12)
+    # 1 kW with no electricity price and no colocation price: 12,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, gpu_power_kw=1) == pytest.approx(12_000.0, rel=1e-12)
+    # Maintenance 11.68% a year: $292 a month / 730 h (the default) = $0.40/h -> saving 2.1 -> 14,285.714 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, hardware_maintenance_share_per_year=0.1168) == \
+        pytest.approx(30_000 / 2.1, rel=1e-12)
+    # A saving under $1/h still pays: $1,000 at $0.50/h -> 2,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(1_000, 0.5) == pytest.approx(2_000.0, rel=1e-12)
+    np.testing.assert_allclose(costs.rent_vs_buy_breakeven_hours(1_000, np.array([0.5, 0.25, 0.0])),
+                               [2_000.0, 4_000.0, np.inf])
+
+
+def test_rules_thresholds_are_inclusive_and_scalars_give_bools():
+    # Matrix: "100B+ tokens", "$5M+", "12+ months": the thresholds themselves count.
+    conds = rules.train_conditions(resolve(corpus_tokens=100e9, available_budget_usd=5e6, training_months=12))
+    assert bool(conds["corpus"]) and bool(conds["budget"]) and bool(conds["months"])
+    conds = rules.train_conditions(resolve(corpus_tokens=99.9e9, available_budget_usd=4.99e6, training_months=11))
+    assert not (bool(conds["corpus"]) or bool(conds["budget"]) or bool(conds["months"]))
+    deep = resolve(data_proprietary=True, data_growing=True, data_labeled=True)
+    assert rules.moat_is_deep(deep) is True
+    assert rules.moat_is_deep(resolve()) is False
+    # Sweeps give arrays.
+    # (Resolved scenarios hold plain booleans; the flags here are arrays of one shape.)
+    swept = rules.moat_is_deep({"data_proprietary": np.array([True, False]), "data_growing": np.array([True, True]),
+                                "data_labeled": np.array([True, True]), "data_perishable": np.array([False, False])})
+    np.testing.assert_array_equal(swept, [True, False])
+    from tests.test_decision import EARNED
+
+    assert rules.train_justified(resolve(EARNED)) is True
+    assert rules.train_justified(resolve()) is False
+    justified = rules.train_justified(resolve(EARNED, corpus_tokens=np.array([200e9, 50e9])))
+    np.testing.assert_array_equal(justified, [True, False])
