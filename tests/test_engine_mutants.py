@@ -773,3 +773,23 @@ def test_rules_thresholds_are_inclusive_and_scalars_give_bools():
     assert rules.train_justified(resolve()) is False
     justified = rules.train_justified(resolve(EARNED, corpus_tokens=np.array([200e9, 50e9])))
     np.testing.assert_array_equal(justified, [True, False])
+
+
+def test_fallback_share_opportunity_cost_and_staffing():
+    # Residency without a compliant hosted API: once FINE-TUNE serves (month 2) no traffic may go to the API;
+    # before that all of it is priced at the API's rate ($250 a day x 365/12 = $7,604.17 a month).
+    li = model.line_items("FINE-TUNE", resolve(data_residency_required=True))
+    np.testing.assert_allclose(li["api_usage"][:3], [250 * 365 / 12, 250 * 365 / 12, 0.0], rtol=1e-12)
+    assert model.api_fallback_share(resolve(data_residency_required=True)) == 0.0
+    # With a compliant deployment the 10% fallback stays: $760.42.
+    li = model.line_items("FINE-TUNE", resolve(data_residency_required=True, compliant_api_available=True))
+    assert li["api_usage"][2] == pytest.approx(25 * 365 / 12, rel=1e-12)
+    # $1,000 a month of product work forgone in the 2 months of building, none after, none in the run-rate.
+    a = resolve(opportunity_cost_usd_per_month=1_000)
+    li = model.line_items("FINE-TUNE", a)
+    np.testing.assert_allclose(li["opportunity_cost"][:4], [1_000, 1_000, 0, 0])
+    assert li["opportunity_cost"].sum() == 2_000
+    assert model.annual_cost("FINE-TUNE", a) == pytest.approx(858_125.0, rel=1e-12)
+    # The API never builds: no opportunity cost, no team.
+    api = model.line_items("API", a)
+    assert api["opportunity_cost"].sum() == 0 and api["ml_team"].sum() == 0
