@@ -793,3 +793,41 @@ def test_fallback_share_opportunity_cost_and_staffing():
     # The API never builds: no opportunity cost, no team.
     api = model.line_items("API", a)
     assert api["opportunity_cost"].sum() == 0 and api["ml_team"].sum() == 0
+
+
+def test_shrinking_fleet_keeps_what_it_bought():
+    # The FLEET volume falling 20% a month: 1.5, 1.2, 0.96, 0.768, 0.614, 0.492 GPUs' worth -> 2, 2, 1, 1, 1, 1
+    # GPUs running; 2 owned throughout.
+    shrink = dict(FLEET, monthly_growth_rate=-0.2)
+    li = model.line_items("FINE-TUNE", resolve(shrink))
+    np.testing.assert_allclose(li["gpu_rental"], [2, 2, 1, 1, 1, 1], rtol=1e-12)
+    # Reserved 3-month terms at $0.5 a GPU-month: the first term commits to 2, the second to 1.
+    li = model.line_items("FINE-TUNE", resolve(shrink, gpu_ownership="reserved", reserved_term_months=3,
+                                               reserved_discount_share=0.5))
+    np.testing.assert_allclose(li["gpu_rental"], [1, 1, 1, 0.5, 0.5, 0.5], rtol=1e-12)
+    # Bought (as in test_bought_gpus_by_hand): power follows the GPUs running (x $73), maintenance ($10) and
+    # colocation ($5) the GPUs owned; the 2 GPUs of month 0 are replaced at months 2 and 4 ($500 each net).
+    a = resolve(shrink, gpu_ownership="buy", gpu_purchase_usd=1_000, gpu_useful_life_months=2,
+                gpu_residual_value_share=0.5, gpu_power_kw=0.5, pue=2, electricity_usd_per_kwh=0.1,
+                hardware_maintenance_share_per_year=0.12, colocation_usd_per_kw_month=10)
+    li = model.line_items("FINE-TUNE", a)
+    np.testing.assert_allclose(li["power"], np.array([2, 2, 1, 1, 1, 1]) * 73.0, rtol=1e-12)
+    np.testing.assert_allclose(li["hardware_maintenance"], [20.0] * 6, rtol=1e-12)
+    np.testing.assert_allclose(li["colocation"], [10.0] * 6, rtol=1e-12)
+    np.testing.assert_allclose(li["hardware_purchase"], [2_000, 0, 1_000, 0, 1_000, 0], rtol=1e-12)
+    np.testing.assert_allclose(model.depreciation("FINE-TUNE", a), [500.0] * 6, rtol=1e-12)
+
+
+def test_identical_options_break_even_at_zero_volume():
+    # Without product-market fit PHASED never leaves the API: the two cost the same at every volume, so they
+    # are equal from zero requests/day.
+    assert model.breakeven_volume(resolve(), "API", "PHASED") == 0.0
+
+
+def test_train_serves_its_own_model_on_its_own_plan():
+    # 70e9 dense parameters x 2 bytes = 140 GB + 2.1 GB KV -> 2 GPUs a replica: TRAIN runs 2 GPUs (one replica)
+    # once its model serves (month 12); FINE-TUNE's 8B model runs on 1.
+    a = resolve(model_parameters=70e9)
+    assert model.serving_gpus("TRAIN", a) == 2 and model.serving_gpus("FINE-TUNE", a) == 1
+    g = model.timeline("TRAIN", a).gpus
+    assert g[11] == 0 and g[12] == 2
