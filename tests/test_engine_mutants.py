@@ -831,3 +831,18 @@ def test_train_serves_its_own_model_on_its_own_plan():
     assert model.serving_gpus("TRAIN", a) == 2 and model.serving_gpus("FINE-TUNE", a) == 1
     g = model.timeline("TRAIN", a).gpus
     assert g[11] == 0 and g[12] == 2
+
+
+def test_premium_over_a_free_option_has_no_ratio():
+    from tests.test_decision import EARNED
+
+    # A free API (prices 0): its NPV is 0. Earned TRAIN still wins; its premium is its whole NPV and the ratio
+    # is infinite, so the sentence states no "x" figure.
+    rec = decision.recommend(resolve(EARNED, api_input_usd_per_mtok=0, api_output_usd_per_mtok=0))
+    assert rec.layer == "TRAIN" and rec.cheapest_feasible == "API" and rec.npv_usd["API"] == 0
+    assert rec.premium_usd == pytest.approx(rec.npv_usd["TRAIN"]) and rec.premium_ratio == np.inf
+    assert rec.decision_sentence.startswith(f"TRAIN costs ${rec.npv_usd['TRAIN'] / 1e6:,.2f}M more than API over "
+                                            "36 months (NPV); recommended because TRAIN is earned")
+    # The free API recommended against itself: no premium, ratio 1.
+    rec = decision.recommend(resolve(api_input_usd_per_mtok=0, api_output_usd_per_mtok=0))
+    assert rec.layer == "API" and rec.premium_usd == 0 and rec.premium_ratio == 1.0
