@@ -846,3 +846,25 @@ def test_premium_over_a_free_option_has_no_ratio():
     # The free API recommended against itself: no premium, ratio 1.
     rec = decision.recommend(resolve(api_input_usd_per_mtok=0, api_output_usd_per_mtok=0))
     assert rec.layer == "API" and rec.premium_usd == 0 and rec.premium_ratio == 1.0
+
+
+def test_model_wrappers_on_sweeps_and_edges():
+    # Rented or reserved GPUs are not depreciated; the API has nothing to depreciate, also on a sweep.
+    np.testing.assert_array_equal(model.depreciation("FINE-TUNE", resolve()), np.zeros(36))
+    sweep = resolve(requests_per_day=np.array([50_000.0, 100_000.0]))
+    assert model.depreciation("API", sweep).shape == (2, 36)
+    # Requests over the horizon per scenario: 50,000 and 100,000 x 365/12 x 36.
+    np.testing.assert_allclose(model.total_requests(sweep), [54_750_000.0, 109_500_000.0], rtol=1e-12)
+    np.testing.assert_allclose(model.cost_per_request_usd("API", sweep), [0.005, 0.005], rtol=1e-12)
+    # Half a request over a one-month horizon (1 / (365/12) x 0.5 a day) still has a unit cost: $0.005 a
+    # request and $10 per million tokens (500 tokens a request: 250 tokens in all).
+    tiny = resolve(requests_per_day=0.5 / (365 / 12), horizon_months=1)
+    assert model.total_requests(tiny) == pytest.approx(0.5, rel=1e-12)
+    assert model.cost_per_request_usd("API", tiny) == pytest.approx(0.005, rel=1e-12)
+    assert model.cost_per_mtok_usd("API", tiny) == pytest.approx(10.0, rel=1e-12)
+    # The API's price steps at month 24 of a 25-month horizon: the last month runs at 0.8^2 -> $58,400 a year.
+    assert model.run_rate_at_end("API", resolve(api_price_change_per_year=-0.2, horizon_months=25)) == \
+        pytest.approx(58_400.0, rel=1e-12)
+    # rent-vs-buy reads the scenario's serving hours: 365 a month (see test_rent_vs_buy_breakeven_hours_by_hand).
+    assert model.rent_vs_buy_breakeven_hours(resolve(serving_hours_per_month=365)) == pytest.approx(
+        22_500 / (24_000 / 8_760 - 0.1584375 - (25_000 * 0.1 / 12 + 121.875) / 365), rel=1e-12)
