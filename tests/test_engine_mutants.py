@@ -868,3 +868,36 @@ def test_model_wrappers_on_sweeps_and_edges():
     # rent-vs-buy reads the scenario's serving hours: 365 a month (see test_rent_vs_buy_breakeven_hours_by_hand).
     assert model.rent_vs_buy_breakeven_hours(resolve(serving_hours_per_month=365)) == pytest.approx(
         22_500 / (24_000 / 8_760 - 0.1584375 - (25_000 * 0.1 / 12 + 121.875) / 365), rel=1e-12)
+
+
+def test_decision_boundary_is_the_same_from_either_side():
+    # With product-market fit the API/FINE-TUNE switch lies at one volume (about 580,551 requests/day). Seen
+    # from 5,000,000 requests/day (FINE-TUNE) it is below, nearest first; from 95% of it (API), it is a factor
+    # 1/0.95 = 1.0526 above, within the first step of the scan grid.
+    base = decision.decision_boundaries(resolve(product_market_fit=True))[0]["value"]
+    high = decision.decision_boundaries(resolve(product_market_fit=True, daily_active_users=100_000))
+    assert [(b["input"], b["side"], b["answer_beyond"]) for b in high] == [
+        ("requests_per_day", "below", "API"), ("api_price_factor", "below", "API")]
+    assert high[0]["value"] == pytest.approx(base, rel=1e-9)
+    assert high[0]["factor"] == pytest.approx(base / 5_000_000, rel=1e-9)
+    near = decision.decision_boundaries(resolve(product_market_fit=True, daily_active_users=None,
+                                                requests_per_day=base * 0.95))
+    assert near[0]["side"] == "above" and near[0]["answer_beyond"] == "FINE-TUNE"
+    assert near[0]["factor"] == pytest.approx(1 / 0.95, rel=1e-9) and near[0]["value"] == pytest.approx(base,
+                                                                                                         rel=1e-9)
+
+
+def test_spend_sentences_state_the_npv_gap():
+    rec = decision.recommend(resolve(daily_active_users=100_000, labeled_examples=20_000))
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-500K")
+    gap = rec.npv_usd["API"] - rec.npv_usd["FINE-TUNE"]
+    assert spend.sentence.endswith(f"Over 36 months FINE-TUNE costs ${gap / 1e6:,.2f}M less than the API (NPV).")
+    rec = decision.recommend(resolve())
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
+    gap = rec.npv_usd["FINE-TUNE"] - rec.npv_usd["API"]
+    assert spend.sentence.endswith(f"Over 36 months FINE-TUNE still costs ${gap / 1e6:,.2f}M more than the API (NPV).")
+    rec = decision.recommend(resolve(api_fallback_share=1.0))
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
+    assert spend.sentence.startswith("Projected API spend is $91,250 in year 1 and $91,250 in its highest year: over "
+                                     "the article's $50,000 line. At your prices self-hosting (FINE-TUNE) does not "
+                                     "pay at any volume. Over 36 months")
