@@ -901,3 +901,18 @@ def test_spend_sentences_state_the_npv_gap():
     assert spend.sentence.startswith("Projected API spend is $91,250 in year 1 and $91,250 in its highest year: over "
                                      "the article's $50,000 line. At your prices self-hosting (FINE-TUNE) does not "
                                      "pay at any volume. Over 36 months")
+
+
+def test_breakeven_months_inside_a_month():
+    # CYCLE with a $9,800 run (and $9,800 refreshes): FINE-TUNE's advantage is -9,800 + 2,000 t, less 9,800 at
+    # months 6, 12, 18. It crosses inside month 4 at t = 4.9; at 6 it is +2,200 -> -7,600, back at 9.8; at 12
+    # +4,400 -> -5,400, back at 14.7; at 18 +6,600 -> -3,200, back at 19.6 and ahead to month 24.
+    a = resolve(CYCLE, finetune_training_usd=9_800)
+    assert model.breakeven_month(a, "API", "FINE-TUNE") == pytest.approx(4.9, rel=1e-12)
+    assert model.lasting_breakeven_month(a, "API", "FINE-TUNE") == pytest.approx(19.6, rel=1e-12)
+    # The same two scenarios as a sweep: each row keeps its own answer.
+    sweep = resolve(CYCLE, finetune_training_usd=np.array([9_800.0, 10_000.0]))
+    np.testing.assert_allclose(model.breakeven_month(sweep, "API", "FINE-TUNE"), [4.9, 5.0], rtol=1e-12)
+    np.testing.assert_allclose(model.lasting_breakeven_month(sweep, "API", "FINE-TUNE"), [19.6, 20.0], rtol=1e-12)
+    # Seen from FINE-TUNE, the API is ahead from the first instant (the run is paid at once).
+    assert model.breakeven_month(a, "FINE-TUNE", "API") == 0.0
