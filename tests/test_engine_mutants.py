@@ -916,3 +916,30 @@ def test_breakeven_months_inside_a_month():
     np.testing.assert_allclose(model.lasting_breakeven_month(sweep, "API", "FINE-TUNE"), [19.6, 20.0], rtol=1e-12)
     # Seen from FINE-TUNE, the API is ahead from the first instant (the run is paid at once).
     assert model.breakeven_month(a, "FINE-TUNE", "API") == 0.0
+
+
+def test_infeasible_sentences_per_option():
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50))
+    residency = ("F-RESIDENCY: data must stay in your infrastructure (data_residency_required) and no compliant "
+                 "hosted deployment is available (compliant_api_available)")
+    assert rec.infeasible_because["API"] == [residency, "F-LATENCY: 1000 ms against the 50 ms requirement"]
+    assert rec.infeasible_because["PHASED"] == [residency + " (phase 1 sends all traffic to the hosted API)",
+                                                "F-LATENCY: 1000 ms against the 50 ms requirement"]
+    # The hosted API meets 50 ms exactly, self-hosting (100 ms) does not: PHASED misses it on its own model.
+    rec = decision.recommend(resolve(api_latency_ms=50, latency_requirement_ms=50))
+    assert rec.infeasible_because["PHASED"] == ["F-LATENCY: 100 ms against the 50 ms requirement"]
+    assert "API" not in rec.infeasible_because
+
+
+def test_nothing_feasible_on_a_sweep_and_not_the_api():
+    # Residency and 50 ms: nothing is feasible; at 100x the users FINE-TUNE is the cheapest option overall and
+    # is shown. In a sweep with a feasible row (no latency requirement), each row keeps its own answer.
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50,
+                                     daily_active_users=100_000))
+    assert rec.layer == "FINE-TUNE" == rec.cheapest_overall and rec.deciding_rules[0] == "NO-FEASIBLE"
+    picked = decision.choose(resolve(data_residency_required=True, latency_requirement_ms=np.array([0.0, 50.0]),
+                                     daily_active_users=100_000))
+    assert list(picked["recommendation"]) == ["FINE-TUNE", "FINE-TUNE"]
+    # Pre-PMF, but the API is ruled out: the cheapest feasible option decides the first row.
+    assert list(picked["deciding_rule"]) == ["COST-CHEAPEST", "NO-FEASIBLE"]
+    assert list(picked["cheapest_feasible"]) == ["FINE-TUNE", ""]
