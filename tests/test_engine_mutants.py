@@ -943,3 +943,16 @@ def test_nothing_feasible_on_a_sweep_and_not_the_api():
     # Pre-PMF, but the API is ruled out: the cheapest feasible option decides the first row.
     assert list(picked["deciding_rule"]) == ["COST-CHEAPEST", "NO-FEASIBLE"]
     assert list(picked["cheapest_feasible"]) == ["FINE-TUNE", ""]
+
+
+def test_cost_by_year_on_a_sweep_and_same_option_errors():
+    # Two API scenarios of $3,000 and $6,000 a month over 30 months: 36,000 / 36,000 / 18,000 and double.
+    a = resolve(dict(BARE, requests_per_day=np.array([1.0, 2.0]) * 3_000 * 12 / 365 / 0.001,
+                     input_tokens_per_request=100, output_tokens_per_request=0, api_input_usd_per_mtok=10,
+                     horizon_months=30))
+    np.testing.assert_allclose(model.cost_by_year("API", a), [[36_000, 36_000, 18_000], [72_000, 72_000, 36_000]],
+                               rtol=1e-12)
+    # Comparing an option with itself names the input and the option.
+    for f in (model.breakeven_month, model.lasting_breakeven_month, model.breakeven_volume):
+        with pytest.raises(InputError, match=r"^option_b must be an option other than option_a \(API\), got 'api'$"):
+            f(resolve(), "API", "api")
