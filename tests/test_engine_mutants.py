@@ -956,3 +956,10 @@ def test_cost_by_year_on_a_sweep_and_same_option_errors():
     for f in (model.breakeven_month, model.lasting_breakeven_month, model.breakeven_volume):
         with pytest.raises(InputError, match=r"^option_b must be an option other than option_a \(API\), got 'api'$"):
             f(resolve(), "API", "api")
+
+
+def test_check_model_fits_reads_the_maximum():
+    # 150 GB needs 4 GPUs of 72 GB: fine with 8 at most, refused with 2 at most (2 x 72 = 144 GB).
+    assert costs.check_model_fits(150.0, 80.0, 0.1, 8) == 4
+    with pytest.raises(InputError, match=r"fits 2 GPUs of 72\.0 GB usable each \(144\.0 GB;"):
+        costs.check_model_fits(150.0, 80.0, 0.1, 2)
