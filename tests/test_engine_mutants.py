@@ -963,3 +963,54 @@ def test_check_model_fits_reads_the_maximum():
     assert costs.check_model_fits(150.0, 80.0, 0.1, 8) == 4
     with pytest.raises(InputError, match=r"fits 2 GPUs of 72\.0 GB usable each \(144\.0 GB;"):
         costs.check_model_fits(150.0, 80.0, 0.1, 2)
+
+
+def test_decision_sentences_branch_by_branch():
+    from tests.test_decision import EARNED, RESIDENT
+
+    # Ruled-out cheapest option: the sentence names it and why.
+    rec = decision.recommend(resolve(RESIDENT))
+    assert rec.deciding_rules == ("COST-CHEAPEST", "F-RESIDENCY")
+    gap = rec.npv_usd["FINE-TUNE"] - rec.npv_usd["API"]
+    ratio = rec.npv_usd["FINE-TUNE"] / rec.npv_usd["API"]
+    assert rec.decision_sentence == (
+        f"FINE-TUNE costs ${gap / 1e6:,.2f}M more than API over 36 months (NPV, {ratio:.1f}x); recommended because API "
+        "is ruled out (F-RESIDENCY: data must stay in your infrastructure (data_residency_required) and no compliant "
+        "hosted deployment is available (compliant_api_available)). FINE-TUNE is the cheapest feasible option.")
+    # The runner-up, $0 behind: PHASED never leaves the API here.
+    rec = decision.recommend(resolve(product_market_fit=True))
+    assert rec.decision_sentence == ("API is the cheapest feasible option: $237,147 NPV over 36 months, $0 less than "
+                                     "PHASED, the runner-up.")
+    # Earned TRAIN that is also the only feasible option: residency rules out API and PHASED, FINE-TUNE's 400B
+    # model does not fit, TRAIN's own 7B model does.
+    rec = decision.recommend(resolve(EARNED, daily_active_users=100_000, data_residency_required=True,
+                                     serving_model_parameters=400e9, serving_active_parameters=400e9,
+                                     available_budget_usd=1e8))
+    assert rec.layer == "TRAIN" and rec.deciding_rules == ("O-TRAIN-EARNED", "COST-CHEAPEST")
+    assert rec.decision_sentence == (
+        "TRAIN: earned (all five conditions, a deep data moat, product-market fit, the budget covers its TCO) and "
+        f"the cheapest feasible option (${rec.npv_usd['TRAIN'] / 1e6:,.2f}M NPV over 36 months).")
+    # Nothing feasible: every reason, sorted, joined by "; ".
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50))
+    assert "unique tokens at 1 repeat(s); corpus_tokens is 0; F-LATENCY: 100 ms against the 50 ms requirement; " \
+        "F-LATENCY: 1000 ms" in rec.decision_sentence
+
+
+def test_roadmap_layers_and_statuses_for_a_self_hosted_answer():
+    # Residency alone: FINE-TUNE is the answer although phase 2 never triggers (no fit, no examples): planned.
+    rec = decision.recommend(resolve(data_residency_required=True))
+    assert rec.layer == "FINE-TUNE"
+    assert [(p.phase, p.layer, p.status) for p in rec.roadmap] == [
+        (1, "API", "now"), (2, "FINE-TUNE", "planned"), (3, "TRAIN", "not justified")]
+    assert rec.roadmap[0].actions.startswith("Ship with APIs, validate the use case")
+    assert rec.roadmap[1].actions.startswith("Fine-tune on the collected data")
+    assert rec.roadmap[2].actions.startswith("Train a specialized model only if the data moat is deep")
+
+
+def test_phased_train_model_must_fit_too():
+    from tests.test_decision import EARNED
+
+    # PHASED with its train phase scheduled (earned, 5,000 examples): TRAIN's 400B model does not fit.
+    a = resolve(EARNED, labeled_examples=5_000, model_parameters=400e9)
+    assert model.model_fits("PHASED", a) is False
+    assert model.model_fits("PHASED", resolve(EARNED, labeled_examples=5_000)) is True
