@@ -726,3 +726,292 @@ def test_train_warnings_state_their_numbers():
     long = next(f for f in rec.findings if f.rule_id == "W-TRAIN-RUN-LONG")
     assert long.sentence == ("The pre-training run takes 42.0 months on 64 GPUs, longer than the 12-month window: add "
                              "GPUs or plan a longer program.")
+
+
+def test_more_primitive_defaults():
+    # A cached share without a discount changes nothing: $91,250.
+    assert costs.api_annual_cost_usd(50_000, 400, 100, 10, 10, 0.5) == pytest.approx(91_250.0, rel=1e-12)
+    # check_model_fits defaults: 10% reserve, 8 GPUs at most. 150 GB on 80 GB GPUs -> 4; 600 GB -> does not fit.
+    assert costs.check_model_fits(150.0, 80.0) == 4
+    assert costs.check_model_fits(576.0, 80.0) == 8
+    with pytest.raises(InputError, match="fits 8 GPUs of 72.0 GB usable each"):
+        costs.check_model_fits(600.0, 80.0)
+    # rent_vs_buy defaults are "nothing else counted": each one given alone against $30,000 and $2.50/h.
+    # 1 kW at $0.50/kWh, PUE 1 by default: saving 2.5 - 0.5 = 2.0/h -> 15,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, gpu_power_kw=1, electricity_usd_per_kwh=0.5) == \
+        pytest.approx(15_000.0, rel=1e-12)
+    # PUE 2 and $0.25/kWh with no kW given: no power counted, 12,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, pue=2, electricity_usd_per_kwh=0.25) == \
+        pytest.approx(12_000.0, rel=1e-12)
+    # 1 kW with no electricity price and no colocation price: 12,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, gpu_power_kw=1) == pytest.approx(12_000.0, rel=1e-12)
+    # Maintenance 11.68% a year: $292 a month / 730 h (the default) = $0.40/h -> saving 2.1 -> 14,285.714 h.
+    assert costs.rent_vs_buy_breakeven_hours(30_000, 2.5, hardware_maintenance_share_per_year=0.1168) == \
+        pytest.approx(30_000 / 2.1, rel=1e-12)
+    # A saving under $1/h still pays: $1,000 at $0.50/h -> 2,000 h.
+    assert costs.rent_vs_buy_breakeven_hours(1_000, 0.5) == pytest.approx(2_000.0, rel=1e-12)
+    np.testing.assert_allclose(costs.rent_vs_buy_breakeven_hours(1_000, np.array([0.5, 0.25, 0.0])),
+                               [2_000.0, 4_000.0, np.inf])
+
+
+def test_rules_thresholds_are_inclusive_and_scalars_give_bools():
+    # Matrix: "100B+ tokens", "$5M+", "12+ months": the thresholds themselves count.
+    conds = rules.train_conditions(resolve(corpus_tokens=100e9, available_budget_usd=5e6, training_months=12))
+    assert bool(conds["corpus"]) and bool(conds["budget"]) and bool(conds["months"])
+    conds = rules.train_conditions(resolve(corpus_tokens=99.9e9, available_budget_usd=4.99e6, training_months=11))
+    assert not (bool(conds["corpus"]) or bool(conds["budget"]) or bool(conds["months"]))
+    deep = resolve(data_proprietary=True, data_growing=True, data_labeled=True)
+    assert rules.moat_is_deep(deep) is True
+    assert rules.moat_is_deep(resolve()) is False
+    # Sweeps give arrays.
+    # (Resolved scenarios hold plain booleans; the flags here are arrays of one shape.)
+    swept = rules.moat_is_deep({"data_proprietary": np.array([True, False]), "data_growing": np.array([True, True]),
+                                "data_labeled": np.array([True, True]), "data_perishable": np.array([False, False])})
+    np.testing.assert_array_equal(swept, [True, False])
+    from tests.test_decision import EARNED
+
+    assert rules.train_justified(resolve(EARNED)) is True
+    assert rules.train_justified(resolve()) is False
+    justified = rules.train_justified(resolve(EARNED, corpus_tokens=np.array([200e9, 50e9])))
+    np.testing.assert_array_equal(justified, [True, False])
+
+
+def test_fallback_share_opportunity_cost_and_staffing():
+    # Residency without a compliant hosted API: once FINE-TUNE serves (month 2) no traffic may go to the API;
+    # before that all of it is priced at the API's rate ($250 a day x 365/12 = $7,604.17 a month).
+    li = model.line_items("FINE-TUNE", resolve(data_residency_required=True))
+    np.testing.assert_allclose(li["api_usage"][:3], [250 * 365 / 12, 250 * 365 / 12, 0.0], rtol=1e-12)
+    assert model.api_fallback_share(resolve(data_residency_required=True)) == 0.0
+    # With a compliant deployment the 10% fallback stays: $760.42.
+    li = model.line_items("FINE-TUNE", resolve(data_residency_required=True, compliant_api_available=True))
+    assert li["api_usage"][2] == pytest.approx(25 * 365 / 12, rel=1e-12)
+    # $1,000 a month of product work forgone in the 2 months of building, none after, none in the run-rate.
+    a = resolve(opportunity_cost_usd_per_month=1_000)
+    li = model.line_items("FINE-TUNE", a)
+    np.testing.assert_allclose(li["opportunity_cost"][:4], [1_000, 1_000, 0, 0])
+    assert li["opportunity_cost"].sum() == 2_000
+    assert model.annual_cost("FINE-TUNE", a) == pytest.approx(858_125.0, rel=1e-12)
+    # The API never builds: no opportunity cost, no team.
+    api = model.line_items("API", a)
+    assert api["opportunity_cost"].sum() == 0 and api["ml_team"].sum() == 0
+
+
+def test_shrinking_fleet_keeps_what_it_bought():
+    # The FLEET volume falling 20% a month: 1.5, 1.2, 0.96, 0.768, 0.614, 0.492 GPUs' worth -> 2, 2, 1, 1, 1, 1
+    # GPUs running; 2 owned throughout.
+    shrink = dict(FLEET, monthly_growth_rate=-0.2)
+    li = model.line_items("FINE-TUNE", resolve(shrink))
+    np.testing.assert_allclose(li["gpu_rental"], [2, 2, 1, 1, 1, 1], rtol=1e-12)
+    # Reserved 3-month terms at $0.5 a GPU-month: the first term commits to 2, the second to 1.
+    li = model.line_items("FINE-TUNE", resolve(shrink, gpu_ownership="reserved", reserved_term_months=3,
+                                               reserved_discount_share=0.5))
+    np.testing.assert_allclose(li["gpu_rental"], [1, 1, 1, 0.5, 0.5, 0.5], rtol=1e-12)
+    # Bought (as in test_bought_gpus_by_hand): power follows the GPUs running (x $73), maintenance ($10) and
+    # colocation ($5) the GPUs owned; the 2 GPUs of month 0 are replaced at months 2 and 4 ($500 each net).
+    a = resolve(shrink, gpu_ownership="buy", gpu_purchase_usd=1_000, gpu_useful_life_months=2,
+                gpu_residual_value_share=0.5, gpu_power_kw=0.5, pue=2, electricity_usd_per_kwh=0.1,
+                hardware_maintenance_share_per_year=0.12, colocation_usd_per_kw_month=10)
+    li = model.line_items("FINE-TUNE", a)
+    np.testing.assert_allclose(li["power"], np.array([2, 2, 1, 1, 1, 1]) * 73.0, rtol=1e-12)
+    np.testing.assert_allclose(li["hardware_maintenance"], [20.0] * 6, rtol=1e-12)
+    np.testing.assert_allclose(li["colocation"], [10.0] * 6, rtol=1e-12)
+    np.testing.assert_allclose(li["hardware_purchase"], [2_000, 0, 1_000, 0, 1_000, 0], rtol=1e-12)
+    np.testing.assert_allclose(model.depreciation("FINE-TUNE", a), [500.0] * 6, rtol=1e-12)
+
+
+def test_identical_options_break_even_at_zero_volume():
+    # Without product-market fit PHASED never leaves the API: the two cost the same at every volume, so they
+    # are equal from zero requests/day.
+    assert model.breakeven_volume(resolve(), "API", "PHASED") == 0.0
+
+
+def test_train_serves_its_own_model_on_its_own_plan():
+    # 70e9 dense parameters x 2 bytes = 140 GB + 2.1 GB KV -> 2 GPUs a replica: TRAIN runs 2 GPUs (one replica)
+    # once its model serves (month 12); FINE-TUNE's 8B model runs on 1.
+    a = resolve(model_parameters=70e9)
+    assert model.serving_gpus("TRAIN", a) == 2 and model.serving_gpus("FINE-TUNE", a) == 1
+    g = model.timeline("TRAIN", a).gpus
+    assert g[11] == 0 and g[12] == 2
+
+
+def test_premium_over_a_free_option_has_no_ratio():
+    from tests.test_decision import EARNED
+
+    # A free API (prices 0): its NPV is 0. Earned TRAIN still wins; its premium is its whole NPV and the ratio
+    # is infinite, so the sentence states no "x" figure.
+    rec = decision.recommend(resolve(EARNED, api_input_usd_per_mtok=0, api_output_usd_per_mtok=0))
+    assert rec.layer == "TRAIN" and rec.cheapest_feasible == "API" and rec.npv_usd["API"] == 0
+    assert rec.premium_usd == pytest.approx(rec.npv_usd["TRAIN"]) and rec.premium_ratio == np.inf
+    assert rec.decision_sentence.startswith(f"TRAIN costs ${rec.npv_usd['TRAIN'] / 1e6:,.2f}M more than API over "
+                                            "36 months (NPV); recommended because TRAIN is earned")
+    # The free API recommended against itself: no premium, ratio 1.
+    rec = decision.recommend(resolve(api_input_usd_per_mtok=0, api_output_usd_per_mtok=0))
+    assert rec.layer == "API" and rec.premium_usd == 0 and rec.premium_ratio == 1.0
+
+
+def test_model_wrappers_on_sweeps_and_edges():
+    # Rented or reserved GPUs are not depreciated; the API has nothing to depreciate, also on a sweep.
+    np.testing.assert_array_equal(model.depreciation("FINE-TUNE", resolve()), np.zeros(36))
+    sweep = resolve(requests_per_day=np.array([50_000.0, 100_000.0]))
+    assert model.depreciation("API", sweep).shape == (2, 36)
+    # Requests over the horizon per scenario: 50,000 and 100,000 x 365/12 x 36.
+    np.testing.assert_allclose(model.total_requests(sweep), [54_750_000.0, 109_500_000.0], rtol=1e-12)
+    np.testing.assert_allclose(model.cost_per_request_usd("API", sweep), [0.005, 0.005], rtol=1e-12)
+    # Half a request over a one-month horizon (1 / (365/12) x 0.5 a day) still has a unit cost: $0.005 a
+    # request and $10 per million tokens (500 tokens a request: 250 tokens in all).
+    tiny = resolve(requests_per_day=0.5 / (365 / 12), horizon_months=1)
+    assert model.total_requests(tiny) == pytest.approx(0.5, rel=1e-12)
+    assert model.cost_per_request_usd("API", tiny) == pytest.approx(0.005, rel=1e-12)
+    assert model.cost_per_mtok_usd("API", tiny) == pytest.approx(10.0, rel=1e-12)
+    # The API's price steps at month 24 of a 25-month horizon: the last month runs at 0.8^2 -> $58,400 a year.
+    assert model.run_rate_at_end("API", resolve(api_price_change_per_year=-0.2, horizon_months=25)) == \
+        pytest.approx(58_400.0, rel=1e-12)
+    # rent-vs-buy reads the scenario's serving hours: 365 a month (see test_rent_vs_buy_breakeven_hours_by_hand).
+    assert model.rent_vs_buy_breakeven_hours(resolve(serving_hours_per_month=365)) == pytest.approx(
+        22_500 / (24_000 / 8_760 - 0.1584375 - (25_000 * 0.1 / 12 + 121.875) / 365), rel=1e-12)
+
+
+def test_decision_boundary_is_the_same_from_either_side():
+    # With product-market fit the API/FINE-TUNE switch lies at one volume (about 580,551 requests/day). Seen
+    # from 5,000,000 requests/day (FINE-TUNE) it is below, nearest first; from 95% of it (API), it is a factor
+    # 1/0.95 = 1.0526 above, within the first step of the scan grid.
+    base = decision.decision_boundaries(resolve(product_market_fit=True))[0]["value"]
+    high = decision.decision_boundaries(resolve(product_market_fit=True, daily_active_users=100_000))
+    assert [(b["input"], b["side"], b["answer_beyond"]) for b in high] == [
+        ("requests_per_day", "below", "API"), ("api_price_factor", "below", "API")]
+    assert high[0]["value"] == pytest.approx(base, rel=1e-9)
+    assert high[0]["factor"] == pytest.approx(base / 5_000_000, rel=1e-9)
+    near = decision.decision_boundaries(resolve(product_market_fit=True, daily_active_users=None,
+                                                requests_per_day=base * 0.95))
+    assert near[0]["side"] == "above" and near[0]["answer_beyond"] == "FINE-TUNE"
+    assert near[0]["factor"] == pytest.approx(1 / 0.95, rel=1e-9) and near[0]["value"] == pytest.approx(base,
+                                                                                                         rel=1e-9)
+
+
+def test_spend_sentences_state_the_npv_gap():
+    rec = decision.recommend(resolve(daily_active_users=100_000, labeled_examples=20_000))
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-500K")
+    gap = rec.npv_usd["API"] - rec.npv_usd["FINE-TUNE"]
+    assert spend.sentence.endswith(f"Over 36 months FINE-TUNE costs ${gap / 1e6:,.2f}M less than the API (NPV).")
+    rec = decision.recommend(resolve())
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
+    gap = rec.npv_usd["FINE-TUNE"] - rec.npv_usd["API"]
+    assert spend.sentence.endswith(f"Over 36 months FINE-TUNE still costs ${gap / 1e6:,.2f}M more than the API (NPV).")
+    rec = decision.recommend(resolve(api_fallback_share=1.0))
+    spend = next(f for f in rec.findings if f.rule_id == "Q2-SPEND-50K")
+    assert spend.sentence.startswith("Projected API spend is $91,250 in year 1 and $91,250 in its highest year: over "
+                                     "the article's $50,000 line. At your prices self-hosting (FINE-TUNE) does not "
+                                     "pay at any volume. Over 36 months")
+
+
+def test_breakeven_months_inside_a_month():
+    # CYCLE with a $9,800 run (and $9,800 refreshes): FINE-TUNE's advantage is -9,800 + 2,000 t, less 9,800 at
+    # months 6, 12, 18. It crosses inside month 4 at t = 4.9; at 6 it is +2,200 -> -7,600, back at 9.8; at 12
+    # +4,400 -> -5,400, back at 14.7; at 18 +6,600 -> -3,200, back at 19.6 and ahead to month 24.
+    a = resolve(CYCLE, finetune_training_usd=9_800)
+    assert model.breakeven_month(a, "API", "FINE-TUNE") == pytest.approx(4.9, rel=1e-12)
+    assert model.lasting_breakeven_month(a, "API", "FINE-TUNE") == pytest.approx(19.6, rel=1e-12)
+    # The same two scenarios as a sweep: each row keeps its own answer.
+    sweep = resolve(CYCLE, finetune_training_usd=np.array([9_800.0, 10_000.0]))
+    np.testing.assert_allclose(model.breakeven_month(sweep, "API", "FINE-TUNE"), [4.9, 5.0], rtol=1e-12)
+    np.testing.assert_allclose(model.lasting_breakeven_month(sweep, "API", "FINE-TUNE"), [19.6, 20.0], rtol=1e-12)
+    # Seen from FINE-TUNE, the API is ahead from the first instant (the run is paid at once).
+    assert model.breakeven_month(a, "FINE-TUNE", "API") == 0.0
+
+
+def test_infeasible_sentences_per_option():
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50))
+    residency = ("F-RESIDENCY: data must stay in your infrastructure (data_residency_required) and no compliant "
+                 "hosted deployment is available (compliant_api_available)")
+    assert rec.infeasible_because["API"] == [residency, "F-LATENCY: 1000 ms against the 50 ms requirement"]
+    assert rec.infeasible_because["PHASED"] == [residency + " (phase 1 sends all traffic to the hosted API)",
+                                                "F-LATENCY: 1000 ms against the 50 ms requirement"]
+    # The hosted API meets 50 ms exactly, self-hosting (100 ms) does not: PHASED misses it on its own model.
+    rec = decision.recommend(resolve(api_latency_ms=50, latency_requirement_ms=50))
+    assert rec.infeasible_because["PHASED"] == ["F-LATENCY: 100 ms against the 50 ms requirement"]
+    assert "API" not in rec.infeasible_because
+
+
+def test_nothing_feasible_on_a_sweep_and_not_the_api():
+    # Residency and 50 ms: nothing is feasible; at 100x the users FINE-TUNE is the cheapest option overall and
+    # is shown. In a sweep with a feasible row (no latency requirement), each row keeps its own answer.
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50,
+                                     daily_active_users=100_000))
+    assert rec.layer == "FINE-TUNE" == rec.cheapest_overall and rec.deciding_rules[0] == "NO-FEASIBLE"
+    picked = decision.choose(resolve(data_residency_required=True, latency_requirement_ms=np.array([0.0, 50.0]),
+                                     daily_active_users=100_000))
+    assert list(picked["recommendation"]) == ["FINE-TUNE", "FINE-TUNE"]
+    # Pre-PMF, but the API is ruled out: the cheapest feasible option decides the first row.
+    assert list(picked["deciding_rule"]) == ["COST-CHEAPEST", "NO-FEASIBLE"]
+    assert list(picked["cheapest_feasible"]) == ["FINE-TUNE", ""]
+
+
+def test_cost_by_year_on_a_sweep_and_same_option_errors():
+    # Two API scenarios of $3,000 and $6,000 a month over 30 months: 36,000 / 36,000 / 18,000 and double.
+    a = resolve(dict(BARE, requests_per_day=np.array([1.0, 2.0]) * 3_000 * 12 / 365 / 0.001,
+                     input_tokens_per_request=100, output_tokens_per_request=0, api_input_usd_per_mtok=10,
+                     horizon_months=30))
+    np.testing.assert_allclose(model.cost_by_year("API", a), [[36_000, 36_000, 18_000], [72_000, 72_000, 36_000]],
+                               rtol=1e-12)
+    # Comparing an option with itself names the input and the option.
+    for f in (model.breakeven_month, model.lasting_breakeven_month, model.breakeven_volume):
+        with pytest.raises(InputError, match=r"^option_b must be an option other than option_a \(API\), got 'api'$"):
+            f(resolve(), "API", "api")
+
+
+def test_check_model_fits_reads_the_maximum():
+    # 150 GB needs 4 GPUs of 72 GB: fine with 8 at most, refused with 2 at most (2 x 72 = 144 GB).
+    assert costs.check_model_fits(150.0, 80.0, 0.1, 8) == 4
+    with pytest.raises(InputError, match=r"fits 2 GPUs of 72\.0 GB usable each \(144\.0 GB;"):
+        costs.check_model_fits(150.0, 80.0, 0.1, 2)
+
+
+def test_decision_sentences_branch_by_branch():
+    from tests.test_decision import EARNED, RESIDENT
+
+    # Ruled-out cheapest option: the sentence names it and why.
+    rec = decision.recommend(resolve(RESIDENT))
+    assert rec.deciding_rules == ("COST-CHEAPEST", "F-RESIDENCY")
+    gap = rec.npv_usd["FINE-TUNE"] - rec.npv_usd["API"]
+    ratio = rec.npv_usd["FINE-TUNE"] / rec.npv_usd["API"]
+    assert rec.decision_sentence == (
+        f"FINE-TUNE costs ${gap / 1e6:,.2f}M more than API over 36 months (NPV, {ratio:.1f}x); recommended because API "
+        "is ruled out (F-RESIDENCY: data must stay in your infrastructure (data_residency_required) and no compliant "
+        "hosted deployment is available (compliant_api_available)). FINE-TUNE is the cheapest feasible option.")
+    # The runner-up, $0 behind: PHASED never leaves the API here.
+    rec = decision.recommend(resolve(product_market_fit=True))
+    assert rec.decision_sentence == ("API is the cheapest feasible option: $237,147 NPV over 36 months, $0 less than "
+                                     "PHASED, the runner-up.")
+    # Earned TRAIN that is also the only feasible option: residency rules out API and PHASED, FINE-TUNE's 400B
+    # model does not fit, TRAIN's own 7B model does.
+    rec = decision.recommend(resolve(EARNED, daily_active_users=100_000, data_residency_required=True,
+                                     serving_model_parameters=400e9, serving_active_parameters=400e9,
+                                     available_budget_usd=1e8))
+    assert rec.layer == "TRAIN" and rec.deciding_rules == ("O-TRAIN-EARNED", "COST-CHEAPEST")
+    assert rec.decision_sentence == (
+        "TRAIN: earned (all five conditions, a deep data moat, product-market fit, the budget covers its TCO) and "
+        f"the cheapest feasible option (${rec.npv_usd['TRAIN'] / 1e6:,.2f}M NPV over 36 months).")
+    # Nothing feasible: every reason, sorted, joined by "; ".
+    rec = decision.recommend(resolve(data_residency_required=True, latency_requirement_ms=50))
+    assert "unique tokens at 1 repeat(s); corpus_tokens is 0; F-LATENCY: 100 ms against the 50 ms requirement; " \
+        "F-LATENCY: 1000 ms" in rec.decision_sentence
+
+
+def test_roadmap_layers_and_statuses_for_a_self_hosted_answer():
+    # Residency alone: FINE-TUNE is the answer although phase 2 never triggers (no fit, no examples): planned.
+    rec = decision.recommend(resolve(data_residency_required=True))
+    assert rec.layer == "FINE-TUNE"
+    assert [(p.phase, p.layer, p.status) for p in rec.roadmap] == [
+        (1, "API", "now"), (2, "FINE-TUNE", "planned"), (3, "TRAIN", "not justified")]
+    assert rec.roadmap[0].actions.startswith("Ship with APIs, validate the use case")
+    assert rec.roadmap[1].actions.startswith("Fine-tune on the collected data")
+    assert rec.roadmap[2].actions.startswith("Train a specialized model only if the data moat is deep")
+
+
+def test_phased_train_model_must_fit_too():
+    from tests.test_decision import EARNED
+
+    # PHASED with its train phase scheduled (earned, 5,000 examples): TRAIN's 400B model does not fit.
+    a = resolve(EARNED, labeled_examples=5_000, model_parameters=400e9)
+    assert model.model_fits("PHASED", a) is False
+    assert model.model_fits("PHASED", resolve(EARNED, labeled_examples=5_000)) is True
