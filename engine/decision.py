@@ -599,9 +599,9 @@ def decision_boundaries(a: Any, lo: float = 1e-3, hi: float = 1e3, points: int =
 
 
 def _bisect(a: Any, scale: Any, inside: float, outside: float, base: str) -> float:
-    """Narrow the bracket [inside, outside] of a change of answer with a few vectorized grids (64 points each,
-    so four rounds pin the factor to about 1e-7 of the bracket in log terms)."""
-    for _ in range(4):
+    """Narrow the bracket [inside, outside] of a change of answer with a few vectorized grids (64 points each:
+    five rounds pin the factor to about 1e-9 of the bracket in log terms)."""
+    for _ in range(5):
         grid = np.geomspace(inside, outside, 64)
         answers = choose(scale(a, grid))["recommendation"]
         changed = np.flatnonzero(answers != base)

@@ -546,15 +546,15 @@ def monthly_cost(option: str, a: Any) -> np.ndarray:
 
 
 def depreciation(option: str, a: Any) -> np.ndarray:
-    """Straight-line depreciation of bought GPUs in each month, (purchase - residual) / life per GPU owned."""
+    """Straight-line depreciation of bought GPUs in each month, (purchase - residual) / life per GPU owned;
+    shape (..., horizon) like the option's monthly cost."""
+    shape = np.shape(monthly_cost(option, a))
+    if "hardware_purchase" not in OPTION_SPECS[normalize_option(option)].line_items or not _owns(a, "buy"):
+        return np.zeros(shape)
     t = timeline(option, a)
-    if "hardware_purchase" not in OPTION_SPECS[normalize_option(option)].line_items:
-        return np.zeros(np.broadcast_shapes(t.m.shape, t.gpus.shape))
     per_gpu = (_col(a["gpu_purchase_usd"]) * (1.0 - _col(a["gpu_residual_value_share"]))
                / _col(a["gpu_useful_life_months"]))
-    if not _owns(a, "buy"):
-        return np.zeros(np.broadcast_shapes(t.m.shape, t.gpus.shape))
-    return t.owned * per_gpu + np.zeros(t.m.shape)
+    return np.broadcast_to(t.owned * per_gpu, shape).copy()
 
 
 def pnl_monthly_cost(option: str, a: Any) -> np.ndarray:
