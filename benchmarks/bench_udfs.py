@@ -19,8 +19,8 @@ from openpyxl.workbook.defined_name import DefinedName
 
 import buildbuy.udfs as udfs
 from buildbuy.engine import costs, model, resolve
-from buildbuy.udfs.headless import BACKENDS, evaluate
 from buildbuy.udfs.registry import clear_caches
+from buildbuy.workbook.backend import BACKENDS, evaluate
 
 ASSUMPTIONS = [["daily_active_users", 1000.0], ["requests_per_user_per_day", 50.0], ["regulated_industry", True],
                ["differentiator", "model"], ["horizon_months", 36.0]]

@@ -464,9 +464,10 @@ def recommend(a: Any) -> Recommendation:
     deciding, sentence = _decision(a, layer, rule, cheapest_feasible, cheapest_overall, npv, tco, infeasible,
                                    earned)
     base = cheapest_feasible or cheapest_overall
-    premium = npv[layer] - npv[base]
-    premium_tco = tco[layer] - tco[base]
-    ratio = npv[layer] / npv[base] if npv[base] > 0 else (1.0 if premium == 0 else float("inf"))
+    same = layer == base
+    premium = 0.0 if same else npv[layer] - npv[base]
+    premium_tco = 0.0 if same else tco[layer] - tco[base]
+    ratio = 1.0 if same else (npv[layer] / npv[base] if npv[base] > 0 else float("inf"))
     roadmap = build_roadmap(a, layer, earned)
     return Recommendation(layer, scores, tuple(found), moat, roadmap, api_spend, earned, cheapest_feasible,
                           cheapest_overall, premium, premium_tco, ratio, deciding, sentence,
@@ -577,7 +578,11 @@ def decision_boundaries(a: Any, lo: float = 1e-3, hi: float = 1e3, points: int =
     out = []
     for key, scale in (("requests_per_day", _scaled_volume), ("api_price_factor", _scaled_prices)):
         grid = np.geomspace(lo, hi, points)
-        answers = choose(scale(a, grid))["recommendation"]
+        try:
+            with np.errstate(all="ignore"):
+                answers = choose(scale(a, grid))["recommendation"]
+        except InputError:  # scaled past what the inputs allow (e.g. a price near the float limit): no scan
+            continue
         for side, order in (("below", np.flatnonzero(grid < 1.0)[::-1]), ("above", np.flatnonzero(grid > 1.0))):
             prev = 1.0
             for i in order:

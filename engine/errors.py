@@ -65,7 +65,8 @@ class CatalogError(BuildBuyError, LookupError):
 def _show(value: Any) -> str:
     """Render a bad value for a message: short, and the same in every front door."""
     if isinstance(value, str):
-        return repr(value)
+        text = repr(value)
+        return text if len(text) <= 80 else f"{text[:60]}...' ({len(value):,} characters)"
     if isinstance(value, float) and value != value:
         return "NaN"
     text = repr(value)

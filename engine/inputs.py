@@ -426,9 +426,20 @@ def _derive(values: dict[str, Any], given: set[str], scenario: str | None) -> No
                     np.asarray(per_user) > 0, per_user, 1), 0.0)
             values["daily_active_users"] = _same_shape(derived_users)
     else:
-        values["requests_per_day"] = _same_shape(np.asarray(users) * per_user)
+        with np.errstate(over="ignore", invalid="ignore"):
+            rpd = np.asarray(users) * per_user
+        if not np.all(np.isfinite(rpd)):  # name the inputs the user gave, not the derived one
+            key = "daily_active_users" if "daily_active_users" in given else "requests_per_user_per_day"
+            raise InputError(key, _plain_any(values[key]), "small enough that daily_active_users x "
+                             "requests_per_user_per_day (requests_per_day) is a finite number", scenario)
+        values["requests_per_day"] = _same_shape(rpd)
     if "training_tokens" not in given:
-        values["training_tokens"] = _same_shape(20.0 * np.asarray(values["model_parameters"]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            tokens = 20.0 * np.asarray(values["model_parameters"])
+        if not np.all(np.isfinite(tokens)):
+            raise InputError("model_parameters", _plain_any(values["model_parameters"]), "small enough that "
+                             "20 x model_parameters (the default training_tokens) is a finite number", scenario)
+        values["training_tokens"] = _same_shape(tokens)
     if "serving_active_parameters" not in given:
         values["serving_active_parameters"] = values["serving_model_parameters"]
     if "kv_cache_bytes_per_token" not in given:

@@ -15,6 +15,16 @@ Several: keys at the top are shared, each ``[scenarios.NAME]`` table overrides t
     daily_active_users = 5000
 
 JSON takes the same shapes (an object), or a list of scenario objects.
+
+Any numeric input may be a range instead of a number (see :mod:`buildbuy.engine.uncertainty`)::
+
+    daily_active_users = {low = 500, mode = 1000, high = 3000}
+    [[correlation]]
+    inputs = ["api_input_usd_per_mtok", "api_output_usd_per_mtok"]
+    rank = 0.9
+
+:func:`read_scenarios` returns the base case of such a scenario; :func:`read_uncertain_scenarios` returns the
+base case with its ranges.
 """
 
 from __future__ import annotations
@@ -24,8 +34,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildBuyError, InputError
-from .inputs import Assumptions, resolve, tomllib
+from .errors import BuildBuyError
+from .inputs import Assumptions, tomllib
+from .uncertainty import UncertainScenario, uncertain
 
 
 class ScenarioFileError(BuildBuyError):
@@ -33,7 +44,7 @@ class ScenarioFileError(BuildBuyError):
 
 
 def read_scenarios(path: str | Path, *, catalog: Any = None) -> list[Assumptions]:
-    """Every scenario of a TOML or JSON file, validated, in file order.
+    """Every scenario of a TOML or JSON file, validated, in file order (ranges at their base values).
 
     Raises
     ------
@@ -42,6 +53,11 @@ def read_scenarios(path: str | Path, *, catalog: Any = None) -> list[Assumptions
     InputError
         A value is invalid; the message names the scenario, the key, the value and what is allowed.
     """
+    return [u.base for u in read_uncertain_scenarios(path, catalog=catalog)]
+
+
+def read_uncertain_scenarios(path: str | Path, *, catalog: Any = None) -> list[UncertainScenario]:
+    """Every scenario of a TOML or JSON file with its ranges (none for a plain file), validated, in file order."""
     p = Path(path)
     try:
         text = p.read_text("utf-8")
@@ -59,11 +75,23 @@ def read_scenarios(path: str | Path, *, catalog: Any = None) -> list[Assumptions
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioFileError(f"scenario file {p}: not valid TOML ({exc})") from None
-    return scenarios_from_data(data, default_name=p.stem, catalog=catalog)
+    return uncertain_from_data(data, default_name=p.stem, catalog=catalog)
 
 
 def scenarios_from_data(data: Any, *, default_name: str = "scenario", catalog: Any = None) -> list[Assumptions]:
-    """Scenarios from already-parsed data (a mapping, a mapping with ``scenarios``, or a list)."""
+    """Scenarios from already-parsed data (a mapping, a mapping with ``scenarios``, or a list); base cases."""
+    return [u.base for u in uncertain_from_data(data, default_name=default_name, catalog=catalog)]
+
+
+def uncertain_from_data(data: Any, *, default_name: str = "scenario", catalog: Any = None
+                        ) -> list[UncertainScenario]:
+    """Scenarios with their ranges from already-parsed data; a top-level ``correlation`` list is shared."""
+    shared_corr: Any = None
+    if isinstance(data, Mapping) and "correlation" in data:
+        data = dict(data)
+        shared_corr = data.pop("correlation")
+        if not isinstance(shared_corr, list):
+            shared_corr = [shared_corr]
     if isinstance(data, list):
         raws = [(_name(item, f"{default_name}[{i}]"), item) for i, item in enumerate(data, 1)]
     elif isinstance(data, Mapping):
@@ -90,11 +118,12 @@ def scenarios_from_data(data: Any, *, default_name: str = "scenario", catalog: A
         if not isinstance(raw, Mapping):
             raise ScenarioFileError(f"{default_name}: scenario {name!r} must be a table of inputs")
         clean = {k: v for k, v in raw.items() if k != "name"}
-        for key, value in clean.items():
-            if isinstance(value, (Mapping, list)):
-                raise InputError(key, value, "a single value (tables and lists are not inputs)", scenario=name)
-        out.append(resolve(clean, scenario=name, catalog=catalog))
-    names = [a.name for a in out]
+        corr = clean.pop("correlation", None)
+        if corr is not None and not isinstance(corr, list):
+            corr = [corr]
+        corr = (shared_corr or []) + (corr or []) or None
+        out.append(uncertain(clean, scenario=name, catalog=catalog, correlations=corr))
+    names = [u.name for u in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ScenarioFileError(f"{default_name}: scenario names must be unique, repeated: {', '.join(dupes)}")

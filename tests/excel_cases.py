@@ -7,6 +7,14 @@ backends with the direct call, how the expected value was worked out).
 from __future__ import annotations
 
 A = object()  # placeholder for the assumptions range
+RD = object()  # placeholder for a ranges table whose one range is a single value
+RU = object()  # placeholder for a ranges table with one uniform range
+
+#: The ranges tables the risk cases use (as on a sheet: input, dist, low, mode, high).
+RANGE_TABLES = {
+    RD: [["api_input_usd_per_mtok", "uniform", 10.0, None, 10.0]],
+    RU: [["api_input_usd_per_mtok", "uniform", 5.0, None, 15.0]],
+}
 
 #: The assumptions range the cases use (a two-column key/value table, as on a sheet).
 ASSUMPTIONS = [
@@ -70,6 +78,18 @@ CASES = [
     ("BVB_GPU", ("a100-sxm-80gb", "peak_bf16_dense_tflops"), 312.0, "NVIDIA A100 datasheet"),
     ("BVB_CATALOG", ("open_weight_model", "qwen2.5-7b", "parameters"), None, "equals the direct call"),
     ("BVB_VERSION", (), None, "equals the package version"),
+    ("BVB_INPUT", (A, "requests_per_day"), 50_000.0, "derived: 1,000 users x 50 requests"),
+    ("BVB_RISK_TABLE", (A, RD), None, "equals the direct call"),
+    ("BVB_RISK_TORNADO", (A, RU), None, "equals the direct call"),
+    ("BVB_RISK_HISTOGRAM", (A, RU), None, "equals the direct call"),
+    ("BVB_RISK_CELL", (A, RD, "p_table", "API", "tco_p50"), 273_750.0,
+     "a range of one value is the deterministic case: $91,250/year x 3 years"),
+    ("BVB_RISK_CELL", (A, RU, "tornado", 1, "high"), 14.0, "by hand: P90 of uniform(5, 15) = 5 + 0.9 x 10"),
+    ("BVB_RISK_CELL", (A, RU, "tornado", 2, "swing_usd"), "", "blank past the last row"),
+    ("BVB_RISK_CELL", (A, RU, "histogram", 21, "share", None, None, None, "-"), "-",
+     "what the caller asks for past the last of 20 bins"),
+    ("BVB_RISK", (A, RU, "draws"), 10_000.0, "the default number of draws"),
+    ("BVB_RISK", (A, RD, "p_recommendation_differs"), 0.0, "no uncertainty: every draw is the base case"),
 ]
 
 

@@ -95,7 +95,7 @@ def test_many_scenarios_many_workbooks_in_parallel(tmp_path):
     scenarios = load_scenarios([EXAMPLES])
     results = fill_many(scenarios, tmp_path / "books", recalc_backend="formualizer", workers=2, progress=False)
     assert sorted(r.path.name for r in results) == ["data-platform.xlsx", "prepmf-startup.xlsx",
-                                                    "regulated-saas.xlsx"]
+                                                    "regulated-saas.xlsx", "uncertain-growth.xlsx"]
     for r in results:
         total, errors, _ = r.recalc
         assert total == 0 and errors == []

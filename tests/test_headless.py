@@ -8,10 +8,13 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
 from buildbuy.udfs.conventions import XlError
-from buildbuy.udfs.headless import BACKENDS, called_functions, evaluate
 from buildbuy.udfs.registry import invoke
+from buildbuy.workbook.backend import BACKENDS, called_functions, evaluate
 
-from .excel_cases import ASSUMPTIONS, CASES, A, assert_same
+from .excel_cases import ASSUMPTIONS, CASES, RANGE_TABLES, RD, RU, A, assert_same
+
+#: Where the book holds each ranges table.
+RANGE_REFS = {RD: "Ranges!$A$1:$E$1", RU: "Ranges!$A$2:$E$2"}
 
 SPELLINGS = {
     "Plain": "{name}",                       # classic xlwings
@@ -23,6 +26,10 @@ SPELLINGS = {
 def _literal(v, ref_style):
     if v is A:
         return "assumptions" if ref_style else "Inputs!$A$1:$B$7"
+    if v is RD or v is RU:
+        return RANGE_REFS[v]
+    if v is None:
+        return "Ranges!$Z$99"  # a blank cell: an argument left to its default
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, str):
@@ -31,7 +38,7 @@ def _literal(v, ref_style):
 
 
 def _direct(name, args):
-    out = invoke(name, *[ASSUMPTIONS if a is A else a for a in args])
+    out = invoke(name, *[ASSUMPTIONS if a is A else RANGE_TABLES[a] if a is RD or a is RU else a for a in args])
     return out if isinstance(out, list) else [[out]]
 
 
@@ -46,6 +53,11 @@ def book(tmp_path_factory):
         ws.cell(i, 2, v)
     wb.defined_names["assumptions"] = DefinedName("assumptions", attr_text="Inputs!$A$1:$B$7")
     wb.defined_names["users"] = DefinedName("users", attr_text="Inputs!$B$1")
+    ranges = wb.create_sheet("Ranges")
+    for table, ref in RANGE_REFS.items():
+        row = int(ref.rsplit("$", 1)[1])
+        for j, v in enumerate(RANGE_TABLES[table][0], 1):
+            ranges.cell(row, j, v)
     layout = {}
     for sheet, pattern in SPELLINGS.items():
         sh = wb.create_sheet(sheet)

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from buildbuy.engine import read_scenarios
-from buildbuy.udfs.headless import evaluate
+from buildbuy.workbook.backend import evaluate
 from buildbuy.workbook.fill import fill
 from buildbuy.workbook.libreoffice import cell, sheet_values, soffice
 from buildbuy.workbook.recalc import recalc

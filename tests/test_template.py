@@ -14,7 +14,7 @@ from buildbuy.workbook.lint import lint
 from buildbuy.workbook.template import TEMPLATE_PATH, template_bytes
 from buildbuy.workbook.template.common import FIRST_MONTH_COL, LAST_MONTH_COL
 
-SHEETS = ["Cover", "Inputs", "Prices", "Calculations", "Outputs", "Sensitivity", "Checks", "xlwings.conf"]
+SHEETS = ["Cover", "Inputs", "Prices", "Calculations", "Outputs", "Sensitivity", "Risk", "Checks", "xlwings.conf"]
 ALLOWED_NUMBERS = {"0", "1", "12", "24", "100", "1000", "365"}
 
 
@@ -176,7 +176,7 @@ def test_data_validation_on_inputs(wb):
 
 def test_charts_present():
     names = zipfile.ZipFile(TEMPLATE_PATH).namelist()
-    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 2
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 4  # Outputs 2, Risk 2
 
 
 def test_xlwings_conf_sheet(wb):

@@ -15,11 +15,12 @@ from buildbuy.engine import __version__
 from buildbuy.udfs.conventions import XlError
 from buildbuy.udfs.registry import REGISTRY, invoke
 
-from .excel_cases import ASSUMPTIONS, CASES, A, assert_same
+from .excel_cases import ASSUMPTIONS, CASES, RANGE_TABLES, A, assert_same
 
 
 def _args(args):
-    return [ASSUMPTIONS if a is A else a for a in args]
+    return [ASSUMPTIONS if a is A else RANGE_TABLES.get(a, a) if not isinstance(a, (str, float, int)) else a
+            for a in args]
 
 
 def test_every_function_has_a_case():

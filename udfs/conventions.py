@@ -134,7 +134,8 @@ def assumptions_arg(name: str, value: Any) -> dict[str, Any]:
     """
     if type(value) is list and all(type(r) is list for r in value):
         try:
-            key = (name, tuple(tuple(r) for r in value))
+            # Keyed by type as well as value: TRUE == 1 in Python, but not as an input.
+            key = (name, tuple(tuple((type(c), c) for c in r) for r in value))
             hit = _ASSUMPTIONS_CACHE.get(key)
         except TypeError:  # unhashable cells (dates are hashable; this is a defensive path)
             key, hit = None, None
@@ -224,3 +225,104 @@ def _shape(value: Any) -> str:
     rows = len(value)
     cols = len(value[0]) if rows and isinstance(value[0], (list, tuple)) else 1
     return f"a {rows}x{cols} range"
+
+
+#: Columns of a ranges table, in the order read when it has no header row.
+RANGE_COLUMNS = ("input", "dist", "low", "mode", "high", "values", "weights")
+#: Header words a ranges table may use (the first word of the header cell, lower case), and what they mean.
+RANGE_HEADERS = {"input": "input", "dist": "dist", "distribution": "dist", "low": "low", "mode": "mode",
+                 "high": "high", "base": "base", "values": "values", "weights": "weights", "p10": "p10",
+                 "p90": "p90"}
+
+
+def ranges_arg(name: str, value: Any) -> dict[str, dict[str, Any]]:
+    """A ranges table (one row per uncertain input) as ``{input: range table}`` for the engine.
+
+    Columns: input, dist, low, mode, high, values, weights; or any of input, dist, low, mode, high, base, values,
+    weights, p10, p90 named in a header row (the first word of each header cell counts). Rows with a blank
+    input are skipped. dist blank = PERT (discrete when values are given); for a lognormal, low and high are its
+    P10 and P90. values and weights are numbers separated by ";" (one number may be typed as a number).
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, (list, tuple)):
+        raise InputError(name, value, "a table with one row per uncertain input")
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    columns: tuple[str, ...] = RANGE_COLUMNS
+    first = rows[0][0] if rows and rows[0] else None
+    if isinstance(first, str) and first.strip().lower().split(" ")[:1] == ["input"]:
+        heads = []
+        for j, cell in enumerate(rows[0]):
+            word = str(cell or "").strip().lower().split(" ")[0].strip("():,") if cell not in (None, "") else ""
+            if word and word not in RANGE_HEADERS:
+                raise InputError(name, f"header {cell!r} (column {j + 1})",
+                                 "headers among " + ", ".join(sorted(set(RANGE_HEADERS))))
+            heads.append(RANGE_HEADERS.get(word, ""))
+        columns = tuple(heads)
+        rows = rows[1:]
+    out: dict[str, dict[str, Any]] = {}
+    for i, row in enumerate(rows, 1):
+        cells = {col: row[j] for j, col in enumerate(columns) if col and j < len(row)}
+        key = cells.pop("input", None)
+        if key is None or (isinstance(key, str) and not key.strip()):
+            continue
+        if not isinstance(key, str):
+            raise InputError(name, f"row {i} input {key!r}", "input names as text in the first column")
+        key = key.strip()
+        spec: dict[str, Any] = {}
+        for col, cell in cells.items():
+            cell = scalar_of(name, cell)
+            if cell is None:
+                continue
+            if col in ("values", "weights"):
+                spec[col] = _number_list(name, key, col, cell)
+            elif col == "dist":
+                spec[col] = str(cell).strip().lower()
+            else:
+                spec[col] = cell
+        if spec.get("dist") == "lognormal":
+            for src, dst in (("low", "p10"), ("high", "p90")):
+                if src in spec and dst not in spec:
+                    spec[dst] = spec.pop(src)
+            spec.pop("mode", None)
+        if "values" in spec and "dist" not in spec:
+            spec["dist"] = "discrete"
+        if spec.get("dist") == "discrete":
+            for unused in ("low", "mode", "high"):
+                spec.pop(unused, None)
+        if spec.get("dist") == "uniform":
+            spec.pop("mode", None)
+        if key in out:
+            raise InputError(name, f"{key} given twice (rows)", "one row per uncertain input")
+        out[key] = spec
+    return out
+
+
+def _number_list(name: str, key: str, col: str, cell: Any) -> list[float]:
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        return [float(cell)]
+    parts = [p.strip() for p in str(cell).split(";") if p.strip()]
+    try:
+        return [float(p) for p in parts]
+    except ValueError:
+        raise InputError(name, f"{key} {col} {cell!r}", "numbers separated by ';', e.g. 1; 2; 3") from None
+
+
+def correlations_arg(name: str, value: Any) -> list[dict[str, Any]]:
+    """A correlations table: rows of input_a, input_b, rank correlation (a header row is skipped)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise InputError(name, value, "a three-column table: input, input, rank correlation")
+    out = []
+    for i, row in enumerate(value, 1):
+        row = list(row) if isinstance(row, (list, tuple)) else [row]
+        if len(row) != 3:
+            raise InputError(name, f"{len(row)} columns", "a three-column table: input, input, rank correlation")
+        a, b, rank = (scalar_of(name, c) for c in row)
+        if a is None and b is None and rank is None:
+            continue
+        if i == 1 and isinstance(rank, str) and not isinstance(a, float):
+            continue  # a header row
+        out.append({"inputs": [a, b], "rank": rank})
+    return out

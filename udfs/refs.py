@@ -1,8 +1,32 @@
-"""A1 cell references: the one place that turns 'B12' into (row 12, column 2) and back."""
+"""Cells of a workbook, backend-neutral: the formula-cell record and the A1 helpers.
+
+The one place that turns 'B12' into (row 12, column 2) and back, and the one :class:`FormulaCell` type that the
+formula reader (:func:`buildbuy.workbook.xlsx.sheet_formula_cells`), every headless backend and the writer share.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
+
+Cell = tuple[str, str]  # (sheet name, "A1")
+
+
+@dataclass
+class FormulaCell:
+    """One formula cell as saved in a workbook."""
+
+    sheet: str
+    ref: str  # "A1"
+    formula: str  # with the leading "="
+    array_ref: str | None = None  # "A1:A36" for a legacy array (CSE) formula
+    shared: bool = False  # a shared-formula cell (its text translated from the anchor's)
+    element: Any = field(default=None, repr=False, compare=False)  # a writer's handle on the cell
+
+    def targets(self) -> list[str]:
+        """The cells this formula writes: its declared array range, or itself."""
+        return cells_in(self.array_ref) if self.array_ref else [self.ref]
 
 
 @lru_cache(maxsize=20_000)

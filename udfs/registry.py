@@ -21,9 +21,11 @@ from buildbuy.engine.report import COMPARE_COLUMNS, option_summary
 from .conventions import (
     XlError,
     assumptions_arg,
+    correlations_arg,
     error_from,
     first_error,
     number_arg,
+    ranges_arg,
     scalar_of,
     text_arg,
     to_excel,
@@ -124,6 +126,10 @@ def invoke(name: str, *values: Any, errors_checked: bool = False) -> Any:
 def _clean(arg: Arg, value: Any) -> Any:
     if arg.kind == "assumptions":
         return assumptions_arg(arg.name, value)
+    if arg.kind == "ranges":
+        return ranges_arg(arg.name, value)
+    if arg.kind == "correlations":
+        return correlations_arg(arg.name, value)
     if arg.kind == "number":
         return number_arg(arg.name, value)
     if arg.kind == "text":
@@ -137,13 +143,18 @@ def _opt(value: Any, default: Any) -> Any:
 
 
 def _key(assumptions: dict[str, Any], horizon_months: Any = None) -> tuple:
-    return tuple(assumptions.items()), horizon_months
+    """A cache key that tells TRUE from 1 and "1" from 1: each value keyed with its type."""
+    return tuple((k, type(v), v) for k, v in assumptions.items()), (type(horizon_months), horizon_months)
+
+
+def _raw(key: tuple) -> tuple[dict[str, Any], Any]:
+    items, (_, horizon_months) = key
+    return {k: v for k, _, v in items}, horizon_months
 
 
 @lru_cache(maxsize=512)
 def _resolved(key: tuple) -> Any:
-    items, horizon_months = key
-    raw = dict(items)
+    raw, horizon_months = _raw(key)
     if horizon_months is not None:
         raw["horizon_months"] = horizon_months
     return resolve(raw)
@@ -171,7 +182,7 @@ def clear_caches() -> None:
     """Forget every cached scenario (benchmarks use it to time cold calls)."""
     from .conventions import _ASSUMPTIONS_CACHE
 
-    for cached in (_resolved, _recommendation, _summary, _line_items):
+    for cached in (_resolved, _recommendation, _summary, _line_items, _risk_cached):
         cached.cache_clear()
     _ASSUMPTIONS_CACHE.clear()
 
@@ -272,7 +283,7 @@ def _bvb_line_items(option, assumptions, horizon_months) -> Any:
 
 @lru_cache(maxsize=256)
 def _line_items(option: str, key: tuple, horizon: int) -> dict[str, list[float]]:
-    a = _resolved((key[0], horizon))
+    a = _resolved((key[0], (type(horizon), horizon)))
     return {k: v.tolist() for k, v in model.line_items(option, a).items()}
 
 
@@ -306,6 +317,12 @@ def _bvb_sensitivity(option, assumptions, key, value) -> Any:
     else:
         if key == "requests_per_day":
             raw.pop("daily_active_users", None)
+        elif key in ("daily_active_users", "requests_per_user_per_day"):
+            # The volume follows the users: a given requests_per_day would otherwise hold it fixed.
+            base = _scenario(assumptions)
+            raw.pop("requests_per_day", None)
+            raw["daily_active_users"] = base.daily_active_users
+            raw["requests_per_user_per_day"] = base.requests_per_user_per_day
         raw[key] = value
     return model.annual_cost(model.normalize_option(option), _scenario(raw))
 
@@ -325,7 +342,14 @@ def _bvb_compare(assumptions) -> Any:
      "requests/day (#N/A when they never cross)", ASSUMPTIONS,
      Arg("option_a", "first option", "text"), Arg("option_b", "second option", "text"))
 def _bvb_breakeven_volume(assumptions, option_a, option_b) -> Any:
+    _two_options(option_a, option_b)
     return model.breakeven_volume(_scenario(assumptions), option_a, option_b)
+
+
+def _two_options(option_a: str, option_b: str) -> None:
+    """A break-even compares two different options; the same one twice has no break-even."""
+    if model.normalize_option(option_a) == model.normalize_option(option_b):
+        raise InputError("option_b", option_b, f"an option other than option_a ({option_a!r})")
 
 
 @udf("BVB_BREAKEVEN_MONTH", "When option_b's cumulative cost first drops below option_a's, in fractional months "
@@ -333,6 +357,7 @@ def _bvb_breakeven_volume(assumptions, option_a, option_b) -> Any:
      "months (#N/A when never within the horizon)", ASSUMPTIONS,
      Arg("option_a", "reference option, e.g. \"API\"", "text"), Arg("option_b", "challenger option", "text"))
 def _bvb_breakeven_month(assumptions, option_a, option_b) -> Any:
+    _two_options(option_a, option_b)
     return model.breakeven_month(_scenario(assumptions), option_a, option_b)
 
 
@@ -480,6 +505,151 @@ def _moat(*flags: Any) -> Any:
     names = ("data_proprietary", "data_growing", "data_labeled", "data_perishable")
     checked = resolve(dict(zip(names, flags, strict=True)))
     return moat_score(*(checked[n] for n in names))
+
+
+# ------------------------------------------------------------------------------------------ uncertainty
+RANGES = Arg("ranges", "table of ranges, one row per uncertain input: input, dist (pert, triangular, uniform, "
+             "lognormal, discrete; blank = pert), low, mode (blank = the input's value), high, values, weights "
+             "(\"1; 2; 3\"); or those words in a header row", "ranges")
+CORRELATIONS = Arg("correlations", "optional table of input, input, rank correlation in [-1, 1]", "correlations",
+                   True)
+DRAWS = Arg("draws", "number of Monte Carlo draws, default 10,000", "scalar", True)
+SEED = Arg("seed", "random seed, default 20261125 (same seed, same numbers)", "scalar", True)
+RISK_ARGS = (ASSUMPTIONS, RANGES, CORRELATIONS, DRAWS, SEED)
+
+#: Columns of the risk tables, in spill order (the keys BVB_RISK_CELL takes).
+P_TABLE_COLUMNS = ("option", "p_cheapest", "npv_p10", "npv_p50", "npv_p90", "npv_mean", "tco_p10", "tco_p50",
+                   "tco_p90", "tco_mean")
+TORNADO_COLUMNS = ("input", "low", "base", "high", "npv_difference_at_low_usd", "npv_difference_at_high_usd",
+                   "change_at_low_usd", "change_at_high_usd", "swing_usd", "rank_correlation")
+HISTOGRAM_COLUMNS = ("from_usd", "to_usd", "share")
+RISK_STATS = ("sentence", "base_recommendation", "runner_up", "p_recommendation_differs", "p_none_feasible",
+              "draws", "seed", "npv_difference_p10", "npv_difference_p50", "npv_difference_p90",
+              "npv_difference_mean", "base_npv_difference_usd")
+
+
+def _freeze(x: Any) -> Any:
+    if isinstance(x, dict):
+        return tuple((k, _freeze(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return tuple(_freeze(v) for v in x)
+    return x
+
+
+def _risk(assumptions, ranges, correlations, draws, seed) -> Any:
+    """The Monte Carlo of these arguments, run once and cached (a sheet reads it from many cells)."""
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    draws = DEFAULT_DRAWS if draws is None else draws
+    seed = DEFAULT_SEED if seed is None else seed
+    key = (_freeze(assumptions), _freeze(ranges), _freeze(correlations or []), draws, seed)
+    try:
+        return _risk_cached(key)
+    except TypeError:  # unhashable: compute without the cache
+        return _risk_cached.__wrapped__(key)
+
+
+@lru_cache(maxsize=32)
+def _risk_cached(key: tuple) -> Any:
+    from buildbuy.engine.uncertainty import simulate, uncertain_from_tables
+
+    assumptions, ranges, correlations, draws, seed = key
+    thaw = {k: dict(v) for k, v in ranges}
+    corr = [{"inputs": list(dict(c)["inputs"]), "rank": dict(c)["rank"]} for c in correlations]
+    us = uncertain_from_tables(dict(assumptions), thaw, corr)
+    return simulate(us, draws, seed)
+
+
+def _risk_tables(r: Any) -> dict[str, list[dict[str, Any]]]:
+    p_rows = []
+    for o in r.options:
+        row = {"option": o, "p_cheapest": r.p_cheapest[o]}
+        for what in ("npv", "tco"):
+            stats = getattr(r, f"{what}_usd")[o]
+            row.update({f"{what}_{k}": v for k, v in stats.items()})
+        p_rows.append(row)
+    corr = {c["input"]: c["rank_correlation"] for c in r.rank_correlation}
+    tornado = [dict(t, rank_correlation=corr.get(t["input"], 0.0)) for t in r.tornado]
+    return {"p_table": p_rows, "tornado": tornado, "histogram": r.histogram}
+
+
+def _spill(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[list[Any]]:
+    return [list(columns)] + [[row.get(c, "") for c in columns] for row in rows]
+
+
+@udf("BVB_INPUT", "The value an input takes in the scenario: as given, else its default, derived or catalog value.",
+     "the input's value in its unit", ASSUMPTIONS, Arg("key", 'input name, e.g. "requests_per_day"', "text"))
+def _bvb_input(assumptions, key) -> Any:
+    a = _scenario(assumptions)
+    if key not in a:
+        raise InputError("key", key, "the name of an input (see docs/inputs.md)")
+    value = a[key]
+    return "" if value is None else value
+
+
+@udf("BVB_RISK_TABLE", "Monte Carlo P-table: per option the probability it is the cheapest feasible one and the "
+     "P10/P50/P90/mean of its NPV and TCO (header row, one row per option; spills).",
+     "option, share of draws, USD x 8", *RISK_ARGS, spills=True)
+def _bvb_risk_table(assumptions, ranges, correlations, draws, seed) -> Any:
+    return _spill(_risk_tables(_risk(assumptions, ranges, correlations, draws, seed))["p_table"], P_TABLE_COLUMNS)
+
+
+@udf("BVB_RISK_TORNADO", "Tornado: the NPV difference between the base-case answer and the runner-up as each "
+     "uncertain input moves from its P10 to its P90 (others at base), largest swing first, with each input's rank "
+     "correlation with that difference over all draws (header row; spills).",
+     "input, P10, base, P90 (input units), differences, changes and swing (USD), rank correlation", *RISK_ARGS,
+     spills=True)
+def _bvb_risk_tornado(assumptions, ranges, correlations, draws, seed) -> Any:
+    return _spill(_risk_tables(_risk(assumptions, ranges, correlations, draws, seed))["tornado"], TORNADO_COLUMNS)
+
+
+@udf("BVB_RISK_HISTOGRAM", "Histogram of the NPV difference between the base-case answer and the runner-up over "
+     "all draws (header row, 20 bins; spills).", "from (USD), to (USD), share of draws", *RISK_ARGS, spills=True)
+def _bvb_risk_histogram(assumptions, ranges, correlations, draws, seed) -> Any:
+    return _spill(_risk_tables(_risk(assumptions, ranges, correlations, draws, seed))["histogram"],
+                  HISTOGRAM_COLUMNS)
+
+
+@udf("BVB_RISK_CELL", "One cell of a risk table, for fixed report rows: table \"p_table\", \"tornado\" or "
+     "\"histogram\"; row a number (1 = first row under the header) or, in the P-table, an option name.",
+     "the cell's value (past the last row: blank)", ASSUMPTIONS, RANGES,
+     Arg("table", '"p_table", "tornado" or "histogram"', "text"),
+     Arg("row", "1 for the first row, or an option name in the P-table", "scalar"),
+     Arg("column", "a column of the table, e.g. \"npv_p50\" or \"swing_usd\"", "text"),
+     CORRELATIONS, DRAWS, SEED,
+     Arg("past_end", 'what rows past the last one show, default "" (blank)', "scalar", True))
+def _bvb_risk_cell(assumptions, ranges, table, row, column, correlations, draws, seed, past_end) -> Any:
+    columns = {"p_table": P_TABLE_COLUMNS, "tornado": TORNADO_COLUMNS, "histogram": HISTOGRAM_COLUMNS}
+    if table not in columns:
+        raise InputError("table", table, "one of " + ", ".join(repr(t) for t in columns))
+    if column not in columns[table]:
+        raise InputError("column", column, f"a column of {table}: " + ", ".join(columns[table]))
+    rows = _risk_tables(_risk(assumptions, ranges, correlations, draws, seed))[table]
+    if table == "p_table" and isinstance(row, str):
+        return rows[model.OPTIONS.index(model.normalize_option(row))][column]
+    if isinstance(row, bool) or not isinstance(row, (int, float)) or row < 1 or row != int(row):
+        raise InputError("row", row, "a whole number >= 1" + (" or an option name" if table == "p_table" else ""))
+    if row > len(rows):
+        return "" if past_end is None else past_end
+    return rows[int(row) - 1][column]
+
+
+@udf("BVB_RISK", "One figure of the Monte Carlo: " + ", ".join(RISK_STATS) + '; or "p_cheapest:OPTION".',
+     "text, a share of draws, a count or USD", ASSUMPTIONS, RANGES,
+     Arg("statistic", 'e.g. "sentence", "p_recommendation_differs" or "p_cheapest:FINE-TUNE"', "text"),
+     CORRELATIONS, DRAWS, SEED)
+def _bvb_risk(assumptions, ranges, statistic, correlations, draws, seed) -> Any:
+    r = _risk(assumptions, ranges, correlations, draws, seed)
+    if statistic.lower().startswith("p_cheapest:"):
+        return r.p_cheapest[model.normalize_option(statistic.split(":", 1)[1])]
+    if statistic not in RISK_STATS:
+        raise InputError("statistic", statistic, "one of " + ", ".join(RISK_STATS) + ", or p_cheapest:OPTION")
+    if statistic == "sentence":
+        return r.sentence()
+    if statistic.startswith("npv_difference_"):
+        return r.npv_difference_usd[statistic.rsplit("_", 1)[1]]
+    value = getattr(r, statistic)
+    return "" if value is None else value
 
 
 # ------------------------------------------------------------------------------------------ catalog

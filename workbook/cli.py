@@ -6,15 +6,108 @@ Every failure is one line on stderr and a non-zero exit (2 for bad input or file
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from buildbuy.engine import BuildBuyError, __version__, full_report, load_catalog, read_scenarios
+import numpy as np
+
+from buildbuy.engine import Assumptions, BuildBuyError, __version__, full_report, load_catalog
 from buildbuy.engine.report import summaries
 
 EXIT_BAD_INPUT = 2
+#: The longest error line the command line prints (a 2 MB bad value is not echoed in full).
+MAX_MESSAGE_CHARS = 500
+
+
+class NonFiniteError(BuildBuyError):
+    """A result overflowed to infinity or is not a number: reported, never printed as a figure."""
+
+    excel_code = "#NUM!"
+
+
+def first_non_finite(value: Any, path: str = "") -> tuple[str, float] | None:
+    """The first float in a nested report (dicts, lists, numpy values) that is infinite or NaN, with its path."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = first_non_finite(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            tag = v.get("option") if isinstance(v, dict) and isinstance(v.get("option"), str) else i
+            found = first_non_finite(v, f"{path}[{tag}]")
+            if found:
+                return found
+    elif isinstance(value, np.ndarray):
+        flat = np.asarray(value, dtype=float).ravel() if value.dtype.kind in "fc" else ()
+        for i, v in enumerate(flat):
+            if not math.isfinite(v):
+                return f"{path}[{i}]", float(v)
+    elif isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+        return path, float(value)
+    return None
+
+
+def finite_report(a: Assumptions) -> dict[str, Any]:
+    """:func:`full_report` of a scenario, refused with a :class:`NonFiniteError` when a figure overflows.
+
+    The message names the inputs the user gave that cause it: each given input is put back to its default in
+    turn, and those whose default makes every figure finite are named.
+    """
+    rep = full_report(a)
+    bad = first_non_finite(rep)
+    if bad is None:
+        return rep
+    where, value = bad
+    culprits = []
+    for key in sorted(a.given):
+        try:
+            trial = a.replace(**{key: None})
+            if first_non_finite(full_report(trial)) is None:
+                culprits.append(key)
+        except BuildBuyError:
+            continue
+    scen = f"scenario {a.name!r}: " if a.name else ""
+    shown = "infinite" if value == value else "not a number"
+    if culprits:
+        given = ", ".join(f"{k} = {_short_value(a[k])}" for k in culprits)
+        cause = f"too large an input: {given}"
+    else:
+        big = sorted((k for k in a.given if isinstance(a[k], (int, float)) and not isinstance(a[k], bool)),
+                     key=lambda k: -abs(float(a[k])))[:3]
+        cause = "the inputs are too large together" + (
+            f" (largest: {', '.join(f'{k} = {_short_value(a[k])}' for k in big)})" if big else "")
+    raise NonFiniteError(f"{scen}{where} is {shown}: {cause}; the figures overflow double precision")
+
+
+def _short_value(v: Any) -> str:
+    text = f"{v:g}" if isinstance(v, float) else repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def json_text(value: Any) -> str:
+    """Strict JSON (no NaN/Infinity: a non-finite number is written as null)."""
+    return json.dumps(_finite_json(value), indent=2, default=str, allow_nan=False)
+
+
+def _finite_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite_json(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _fmt_money(x: Any, currency: str) -> str:
@@ -111,15 +204,18 @@ def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    """`buildbuy recommend`: compare the options of each scenario of a file."""
+    """`buildbuy recommend`: compare the options of each scenario of a file (with ranges: and how often)."""
+    from buildbuy.engine.scenario import read_uncertain_scenarios
+
     catalog = load_catalog(args.catalog) if args.catalog else None
-    scenarios = read_scenarios(args.scenario, catalog=catalog)
+    uncertain = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    scenarios = [u.base for u in uncertain]
     if getattr(args, "as_of", None):
         scenarios = [_with_as_of(a, args.as_of, catalog) for a in scenarios]
     if args.summary:
         rows = summaries(scenarios)
         if args.json:
-            print(json.dumps(rows, indent=2))
+            print(json_text(rows))
         else:
             cur = scenarios[0]["currency"]
             print("\n".join(_table(
@@ -138,14 +234,119 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             if not all(a["api_price_source"] for a in scenarios):
                 print("API prices: scenario inputs (scenarios without api_model)")
         return 0
-    reports = [full_report(a) for a in scenarios]
+    reports = [finite_report(a) for a in scenarios]
+    for rep, us, a in zip(reports, uncertain, scenarios, strict=True):
+        if us.uncertainty:  # the ranges around this base case: how often its answer is the cheapest
+            risk = _simulate(dataclasses.replace(us, base=a), args.draws, args.seed)
+            rep["uncertainty"] = {"sentence": risk.sentence(rep["recommendation"]), "draws": risk.draws,
+                                  "seed": risk.seed, "p_cheapest": risk.p_cheapest,
+                                  "p_recommendation_differs": risk.p_recommendation_differs}
     if args.json:
         for r, a in zip(reports, scenarios, strict=True):
             r["api_price_source"] = a["api_price_source"] or "scenario inputs"
-        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+        print(json_text(reports[0] if len(reports) == 1 else reports))
     else:
-        print("\n\n".join(format_report(r) + _price_line(a) for r, a in zip(reports, scenarios, strict=True)))
+        print("\n\n".join(_with_uncertainty(format_report(r), r) + _price_line(a)
+                             for r, a in zip(reports, scenarios, strict=True)))
     return 0
+
+
+def _with_uncertainty(text: str, rep: dict[str, Any]) -> str:
+    """The recommendation line followed by how often it is the cheapest under the scenario's ranges."""
+    unc = rep.get("uncertainty")
+    if not unc:
+        return text
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("Recommendation:"))
+    width = len(lines[at]) - len(lines[at].split(":", 1)[1].lstrip())  # the label column of that block
+    lines.insert(at + 1, f"{'Under ranges:':<{width}}{unc['sentence']} (seed {unc['seed']}; the recommendation "
+                         f"differs from the base case in {unc['p_recommendation_differs']:.0%} of draws; "
+                         "details: buildbuy risk)")
+    return "\n".join(lines)
+
+
+def _simulate(us: Any, draws: int, seed: int, workers: int = 1) -> Any:
+    """Monte Carlo of one scenario with a progress bar on a terminal."""
+    from tqdm import tqdm
+
+    from buildbuy.engine.uncertainty import simulate
+
+    with tqdm(total=draws, unit="draw", unit_scale=True, disable=not sys.stderr.isatty() or draws < 50_000,
+              leave=False, desc=us.name or "draws") as bar:
+        return simulate(us, draws, seed, progress=bar.update, workers=workers)
+
+
+def format_risk(r: Any) -> str:
+    """A readable summary of a :class:`buildbuy.engine.uncertainty.RiskResult`."""
+    def money(x: float) -> str:
+        return f"{x:,.0f}"
+
+    lines = [f"Scenario: {r.scenario}   ({r.draws:,} draws, seed {r.seed}, {r.seconds:.2f} s; money in USD "
+             "unless the scenario's currency says otherwise)", "",
+             f"Base case: {r.base_recommendation} (NPV {money(r.base_npv_usd[r.base_recommendation])})"
+             + (f"; runner-up {r.runner_up} (NPV {money(r.base_npv_usd[r.runner_up])}"
+                + ("" if r.runner_up_feasible else ", not feasible: the only other option to compare with") + ")"
+                if r.runner_up else ""),
+             f"{r.sentence()}.",
+             f"The recommendation differs from the base case in {r.p_recommendation_differs:.1%} of draws.", ""]
+    heads = ["Option", "P(cheapest)", "NPV P10", "NPV P50", "NPV P90", "NPV mean", "TCO P10", "TCO P50", "TCO P90"]
+    rows = [[o, f"{r.p_cheapest[o]:.1%}", *(money(r.npv_usd[o][k]) for k in ("p10", "p50", "p90", "mean")),
+             *(money(r.tco_usd[o][k]) for k in ("p10", "p50", "p90"))] for o in r.options]
+    lines += _table(heads, rows)
+    if r.p_none_feasible:
+        lines.append(f"No option is feasible in {r.p_none_feasible:.1%} of draws.")
+    if r.tornado:
+        lines += ["", f"Tornado: NPV({r.base_recommendation}) - NPV({r.runner_up}) as each input moves from its P10 "
+                  "to its P90, others at base (negative = the base-case answer is cheaper)"]
+        rows = [[t["input"], f"{t['low']:,.6g}", f"{t['high']:,.6g}", money(t["npv_difference_at_low_usd"]),
+                 money(t["npv_difference_at_high_usd"]), money(t["swing_usd"])] for t in r.tornado]
+        lines += _table(["Input", "P10", "P90", "Difference at P10", "Difference at P90", "Swing"], rows)
+        lines += ["", "Rank correlation of each input with that NPV difference over all draws (all inputs moving, "
+                  "correlations included):"]
+        lines += [f"  {c['input']:<34} {c['rank_correlation']:+.2f}" for c in r.rank_correlation]
+    return "\n".join(lines)
+
+
+def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(x[i])) for x in [heads, *rows]) for i in range(len(heads))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return [line(heads), "  ".join("-" * w for w in widths), *(line(x) for x in rows)]
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    """`buildbuy risk`: Monte Carlo over the ranges of each scenario of a file."""
+    from buildbuy.engine.scenario import read_uncertain_scenarios
+
+    catalog = load_catalog(args.catalog) if args.catalog else None
+    scenarios = read_uncertain_scenarios(args.scenario, catalog=catalog)
+    plain = [u.name for u in scenarios if not u.uncertainty]
+    if plain:
+        raise BuildBuyError(f"scenario {plain[0]!r} in {args.scenario} has no range: give at least one input as "
+                            "a range such as {low = 1, mode = 2, high = 3} (see README, Ranges)")
+    results = [_simulate(u, args.draws, args.seed, args.workers) for u in scenarios]
+    if args.json:
+        out = [r.as_dict() for r in results]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    else:
+        print("\n\n".join(format_risk(r) for r in results))
+    return 0
+
+
+def _add_risk_command(sub: Any) -> None:
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    risk = sub.add_parser("risk", help="Monte Carlo over a scenario's ranges: P(cheapest), P10/P50/P90, tornado")
+    risk.add_argument("scenario", help="scenario file (.toml or .json) with ranges")
+    risk.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help=f"draws (default {DEFAULT_DRAWS:,})")
+    risk.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    risk.add_argument("--json", action="store_true", help="print JSON instead of text")
+    risk.add_argument("--workers", type=int, default=1,
+                      help="processes that evaluate the draws (same numbers whatever the count; default 1)")
+    risk.add_argument("--catalog", action="append", metavar="FILE", help="your own price catalog TOML")
+    risk.set_defaults(func=cmd_risk)
 
 
 def _with_as_of(a: Any, as_of: str, catalog: Any) -> Any:
@@ -180,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "(repeatable; your rows win)")
     rec.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
     rec.set_defaults(func=cmd_recommend)
+    from buildbuy.engine.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
+
+    rec.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help="draws when the scenario has ranges")
+    rec.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed when the scenario has ranges")
     for register in EXTRA_COMMANDS:
         register(sub)
     return parser
@@ -187,15 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_fill(args: argparse.Namespace) -> int:
     """`buildbuy fill`: scenarios into copies of the template, optionally recalculated."""
-    from .fill import fill_many, load_scenarios
+    from .fill import fill_many, load_uncertain_scenarios
     from .template import TEMPLATE_PATH
 
-    scenarios = load_scenarios(args.scenario)
+    scenarios = load_uncertain_scenarios(args.scenario)
     if getattr(args, "as_of", None):
-        scenarios = [_with_as_of(a, args.as_of, None) for a in scenarios]
+        scenarios = [dataclasses.replace(u, base=_with_as_of(u.base, args.as_of, None)) for u in scenarios]
     results = fill_many(scenarios, args.output, template=args.template or TEMPLATE_PATH,
                         recalc_backend=args.engine if args.recalc else None, workers=args.workers,
-                        progress=sys.stderr.isatty())
+                        progress=sys.stderr.isatty(), timeout=args.timeout)
     bad = 0
     for r in results:
         if r.recalc is None:
@@ -211,28 +416,81 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    """`buildbuy recalc`: compute a workbook headless and store the values."""
+    """`buildbuy recalc`: compute a workbook headless and store the values.
+
+    Errors the file already held are reported apart from those the recalculation introduced; with ``--check``
+    the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
+    """
     from .recalc import recalc
 
     with _time_limit(args.timeout):
-        report = recalc(args.book, args.output, backend=args.engine)
+        report = recalc(args.book, args.output, backend=args.engine, fallback=args.fallback)
     if args.json:
-        print(json.dumps({"file": str(report.path), "backend": report.backend, "ok": report.ok,
-                          "check_total": report.check_total, "named": report.named,
-                          "errors": [e.__dict__ for e in report.errors]}, indent=2, default=str))
+        print(json_text({"file": str(report.path), "backend": report.backend, "ok": report.ok,
+                         "check_total": report.check_total, "named": report.named,
+                         "errors": [e.__dict__ for e in report.introduced],
+                         "preexisting_errors": [e.__dict__ for e in report.preexisting],
+                         "unfaithful": [u.__dict__ for u in report.unfaithful],
+                         "fallback": report.fallback, "fallback_cells": report.fallback_cells}))
     else:
-        total = "" if report.check_total is None else f"; Checks total {report.check_total:g}"
+        total = "" if report.check_total is None else f"; Checks total {_total_text(report.check_total)}"
         print(f"recalculated {report.formula_cells:,} formula cells with {report.backend} in {report.seconds:.2f} s; "
-              f"wrote {report.values_written:,} values to {report.path}{total}; {len(report.errors)} error cell(s)")
+              f"wrote {report.values_written:,} values to {report.path}{total}; "
+              f"{len(report.introduced)} error cell(s) introduced, {len(report.preexisting)} already in the file, "
+              f"{len(report.unfaithful)} not evaluated faithfully")
+        if report.fallback:
+            print(f"{len(report.fallback_cells)} cell(s) taken from {report.fallback}"
+                  + (f": {', '.join(report.fallback_cells[:10])}" + (" ..." if len(report.fallback_cells) > 10
+                                                                     else "") if report.fallback_cells else ""))
         for note in report.notes:
             print(f"note: {note}")
+        if report.preexisting and args.check:
+            print(f"note: {len(report.preexisting)} error value(s) were already in the file before recalculation "
+                  f"(e.g. {report.preexisting[0].line()}); they do not fail --check")
+    problems = report.introduced or report.unfaithful or report.check_total not in (None, 0)
+    if problems and not args.json:
+        _print_problems(report, limit=20 if args.check else 5)
     if args.check and not report.ok:
-        for e in report.errors:
-            print(f"error: {e.line()}", file=sys.stderr)
-        if report.check_total not in (None, 0):
-            print(f"error: Checks total is {report.check_total}, not 0", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_problems(report: Any, limit: int | None) -> None:
+    """Introduced errors grouped by the engine's message (the root causes first), then cells not evaluated
+    faithfully, then the Checks total; at most ``limit`` lines per group unless None."""
+    def show(lines: list[str]) -> None:
+        for line in lines[:limit] if limit is not None else lines:
+            print(f"error: {line}", file=sys.stderr)
+        if limit is not None and len(lines) > limit:
+            print(f"error:   ... and {len(lines) - limit} more (--json lists them all)", file=sys.stderr)
+
+    by_message: dict[str, list[Any]] = {}
+    plain = []
+    for e in report.introduced:
+        if e.message:
+            by_message.setdefault(e.message, []).append(e)
+        else:
+            plain.append(e)
+    for message, errs in by_message.items():
+        first = message.split(" ", 1)[0]
+        where = f" [input {report.input_cells[first]}]" if first in report.input_cells else ""
+        print(f"error: {message}{where} ({len(errs)} cell(s)):", file=sys.stderr)
+        show([f"  {e.sheet}!{e.ref} {e.code} {e.formula}" for e in errs])
+    if plain:
+        note = " (they read the cells above)" if by_message else ""
+        print(f"error: {len(plain)} further error cell(s){note}:", file=sys.stderr)
+        show([f"  {e.line()}" for e in plain])
+    if report.unfaithful:
+        print(f"error: {len(report.unfaithful)} cell(s) not evaluated faithfully:", file=sys.stderr)
+        show([f"  {u.line()}" for u in report.unfaithful])
+    if report.check_total not in (None, 0):
+        print(f"error: Checks total is {_total_text(report.check_total)}, not 0", file=sys.stderr)
+
+
+def _total_text(total: Any) -> str:
+    if isinstance(total, (int, float)) and not isinstance(total, bool):
+        return f"{total:g}"
+    return str(total)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -278,7 +536,8 @@ class _time_limit:
 
 
 def _add_workbook_commands(sub: Any) -> None:
-    engines = ("formualizer", "formulas")
+    from .backend import BACKENDS as engines
+    from .recalc import FALLBACKS
     fill = sub.add_parser("fill", help="write scenarios into the template's named input cells")
     fill.add_argument("scenario", nargs="+", help="scenario files (.toml/.json) or folders of them")
     fill.add_argument("-o", "--output", required=True,
@@ -289,6 +548,8 @@ def _add_workbook_commands(sub: Any) -> None:
     fill.add_argument("--workers", type=int, help="processes for many scenarios (default: every core)")
     fill.add_argument("--check", action="store_true", help="with --recalc: exit 1 when a workbook's checks fail")
     fill.add_argument("--as-of", metavar="DATE", help="use the API prices in force on DATE (YYYY-MM-DD)")
+    fill.add_argument("--timeout", type=float, default=600,
+                      help="with --recalc: give up on a workbook after this many seconds (default 600)")
     fill.set_defaults(func=cmd_fill)
 
     rec = sub.add_parser("recalc", help="compute every formula headless and store the values in the file")
@@ -297,7 +558,11 @@ def _add_workbook_commands(sub: Any) -> None:
     rec.add_argument("--engine", choices=engines, default="formualizer",
                      help="formualizer (default: fastest, passes the parity tests) or formulas (pure Python)")
     rec.add_argument("--check", action="store_true",
-                     help="exit 1 when a cell holds an error or the Checks total is not 0, listing the cells")
+                     help="exit 1 when the recalculation introduced an error value or a cell it could not evaluate "
+                          "faithfully, or the Checks total is not 0, listing the cells (errors the file already "
+                          "held are reported apart and do not fail the check)")
+    rec.add_argument("--fallback", choices=FALLBACKS,
+                     help="let LibreOffice (soffice) compute the cells the backend flags that call no BVB function")
     rec.add_argument("--json", action="store_true", help="print the named outputs as JSON")
     rec.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
     rec.set_defaults(func=cmd_recalc)
@@ -410,25 +675,53 @@ def _add_price_commands(sub: Any) -> None:
 
 
 #: Sub-commands beyond `recommend`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_workbook_commands, _add_price_commands, _add_risk_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 checks failed, 2 bad input or file)."""
+    """Run the command line; returns the exit code (0 ok, 1 checks failed, 2 bad input or file).
+
+    Every failure is one line on stderr (at most ``MAX_MESSAGE_CHARS``), never a traceback: an unexpected
+    exception is reported as one line too (``BUILDBUY_DEBUG=1`` shows the traceback). Numeric warnings are
+    silenced: an overflow is reported as an error by the command itself, not as a warning.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a detached or closed stream
+                pass
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return int(args.func(args) or 0)
     except BuildBuyError as exc:
-        print(f"buildbuy {args.command}: error: {exc}", file=sys.stderr)
+        _fail(args.command, str(exc))
         return EXIT_BAD_INPUT
     except OSError as exc:
-        print(f"buildbuy {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        _fail(args.command, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"buildbuy {args.command}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        _fail(args.command, "out of memory")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one line, not a traceback
+        if os.environ.get("BUILDBUY_DEBUG"):
+            raise
+        _fail(args.command, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
+                            f"BUILDBUY_DEBUG=1 shows the traceback)")
+        return EXIT_BAD_INPUT
+
+
+def _fail(command: str, message: str) -> None:
+    text = " ".join(str(message).split())
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS - 3] + "..."
+    print(f"buildbuy {command}: error: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.engine import Assumptions, input_specs, read_scenarios
+from buildbuy.engine import Assumptions, input_specs
 from buildbuy.engine.errors import InputError
-from buildbuy.engine.scenario import ScenarioFileError, scenarios_from_data
+from buildbuy.engine.scenario import ScenarioFileError, read_uncertain_scenarios, uncertain_from_data
+from buildbuy.engine.uncertainty import UncertainScenario, Uncertainty
 
 from .template import TEMPLATE_PATH
-from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, write_package
+from .xlsx import Package, WorkbookFileError, set_cells, to_bytes, writable_target, write_package, xml_unsafe_char
 
 #: Inputs that stay blank unless the scenario gives them, because the engine derives them. (Prices a scenario
 #: takes from the catalog through api_model or gpu_type are written as the catalog's figures.)
-DERIVED = ("requests_per_day", "training_tokens")
+DERIVED = tuple(k for k, s in input_specs().items() if s.derived)
 
 
 @dataclass
@@ -68,27 +70,70 @@ def input_cells(pkg: Package) -> dict[str, tuple[str, str]]:
     return out
 
 
-def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
-    """Write one scenario into a copy of the template at ``dst`` (atomic)."""
-    values = input_values(a)
+#: Columns of the template's ranges table (Risk sheet), after its header row; "base" is a formula, not written.
+RANGE_TABLE_COLUMNS = ("input", "dist", "low", "base", "high", "mode", "values", "weights")
+_AREA_RE = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+):\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+)$")
+
+
+def range_table_cells(unc: Uncertainty, pkg: Package, scenario: str | None) -> dict[str, dict[str, Any]]:
+    """Sheet -> {cell: value} that put a scenario's ranges and correlations into the template's Risk tables."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    areas = {}
+    for nm, text, local in pkg.defined_names():
+        m = _AREA_RE.match(text)
+        if m and local is None and nm in ("risk_ranges", "risk_correlations"):
+            areas[nm] = m
+    if "risk_ranges" not in areas:
+        raise WorkbookFileError(f"scenario {scenario!r} has ranges, but the workbook has no 'risk_ranges' table "
+                                "to hold them (the bundled template has one on its Risk sheet)")
+    out: dict[str, dict[str, Any]] = {}
+    m = areas["risk_ranges"]
+    c1, r1, r2 = column_index_from_string(m["c1"]), int(m["r1"]), int(m["r2"])
+    rows = r2 - r1  # the first row holds the header words
+    if len(unc.ranges) > rows:
+        raise WorkbookFileError(f"scenario {scenario!r} has {len(unc.ranges)} ranges; the workbook's ranges table "
+                                f"holds {rows}")
+    cells = out.setdefault(m["sheet"], {})
+    for i, rng in enumerate(unc.ranges.values()):
+        p = rng.p
+        row = {"input": rng.key, "dist": rng.dist}
+        if rng.dist == "lognormal":
+            row.update(low=p["p10"], high=p["p90"])
+        elif rng.dist == "discrete":
+            row.update(values="; ".join(f"{v:g}" for v in p["values"]),
+                       weights="; ".join(f"{w:.12g}" for w in p["weights"]))
+        else:
+            row.update({k: p[k] for k in ("low", "mode", "high") if k in p})
+        for j, col in enumerate(RANGE_TABLE_COLUMNS):
+            if col != "base":
+                cells[f"{get_column_letter(c1 + j)}{r1 + 1 + i}"] = row.get(col)
+    if unc.correlations:
+        if "risk_correlations" not in areas:
+            raise WorkbookFileError(f"scenario {scenario!r} has correlations, but the workbook has no "
+                                    "'risk_correlations' table")
+        m = areas["risk_correlations"]
+        c1, r1, r2 = column_index_from_string(m["c1"]), int(m["r1"]), int(m["r2"])
+        if len(unc.correlations) > r2 - r1 + 1:
+            raise WorkbookFileError(f"scenario {scenario!r} has {len(unc.correlations)} correlations; the "
+                                    f"workbook's table holds {r2 - r1 + 1}")
+        cells = out.setdefault(m["sheet"], {})
+        for i, triple in enumerate(unc.correlations):
+            for j, v in enumerate(triple):
+                cells[f"{get_column_letter(c1 + j)}{r1 + i}"] = v
+    return out
+
+
+def fill(a: Assumptions | UncertainScenario, dst: str | Path, template: str | Path = TEMPLATE_PATH) -> Path:
+    """Write one scenario into a copy of the template at ``dst`` (atomic); ranges go to the Risk sheet."""
+    unc = None
+    if isinstance(a, UncertainScenario):
+        a, unc = a.base, a.uncertainty
     with Package(template) as pkg:
-        cells = input_cells(pkg)
-        missing = [k for k in values if k not in cells]
-        if missing:
-            raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
-                                    f"{missing[0]!r} (a named range per input is required)")
-        by_sheet: dict[str, dict[str, Any]] = {}
-        for key, value in values.items():
-            sheet, ref = cells[key]
-            by_sheet.setdefault(sheet, {})[ref] = value
-        if "scenario_name" in cells:
-            sheet, ref = cells["scenario_name"]
-            by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+        by_sheet = scenario_cells(a, pkg, template, unc)
         parts = {s.name: s.part for s in pkg.sheets()}
         replaced = {}
         for sheet, cell_values in by_sheet.items():
-            if sheet not in parts:
-                raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
             root = pkg.xml(parts[sheet])
             set_cells(root, cell_values, as_input=True)
             replaced[parts[sheet]] = to_bytes(root)
@@ -96,16 +141,48 @@ def fill(a: Assumptions, dst: str | Path, template: str | Path = TEMPLATE_PATH) 
     return Path(dst)
 
 
+def scenario_cells(a: Assumptions, pkg: Package, template: str | Path, unc: Uncertainty | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """Sheet name -> {cell: value} a scenario writes into the template's named input cells (and its ranges
+    into the Risk sheet's tables)."""
+    values = input_values(a)
+    cells = input_cells(pkg)
+    missing = [k for k in values if k not in cells]
+    if missing:
+        raise WorkbookFileError(f"scenario {a.name!r}: the workbook {template} has no input cell named "
+                                f"{missing[0]!r} (a named range per input is required)")
+    by_sheet: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        sheet, ref = cells[key]
+        by_sheet.setdefault(sheet, {})[ref] = value
+    if "scenario_name" in cells:
+        sheet, ref = cells["scenario_name"]
+        by_sheet.setdefault(sheet, {})[ref] = a.name or "scenario"
+    if unc:
+        for sheet, cell_values in range_table_cells(unc, pkg, a.name).items():
+            by_sheet.setdefault(sheet, {}).update(cell_values)
+    sheets = {s.name for s in pkg.sheets()}
+    for sheet in by_sheet:
+        if sheet not in sheets:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {sheet!r} it does not have")
+    return by_sheet
+
+
 def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
-    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first."""
-    out: list[Assumptions] = []
+    """Scenarios from files and folders (every .toml/.json inside a folder), all validated first (base cases)."""
+    return [u.base for u in load_uncertain_scenarios(sources)]
+
+
+def load_uncertain_scenarios(sources: Iterable[str | Path]) -> list[UncertainScenario]:
+    """Scenarios with their ranges from files and folders, all validated first."""
+    out: list[UncertainScenario] = []
     for source in sources:
         p = Path(source)
         files = sorted(q for q in p.iterdir() if q.suffix.lower() in (".toml", ".json")) if p.is_dir() else [p]
         if p.is_dir() and not files:
             raise ScenarioFileError(f"folder {p} holds no .toml or .json scenario file")
         for f in files:
-            out.extend(read_scenarios(f))
+            out.extend(read_uncertain_scenarios(f))
     names = [a.name for a in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -113,39 +190,134 @@ def load_scenarios(sources: Iterable[str | Path]) -> list[Assumptions]:
     return out
 
 
-def output_path(a: Assumptions, out: Path, many: bool) -> Path:
-    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``."""
+def output_path(a: Assumptions | UncertainScenario, out: Path, many: bool) -> Path:
+    """Where a scenario's workbook goes: ``out`` itself for one .xlsx, else ``out/<name>.xlsx``.
+
+    The file name keeps letters, digits, ``.``, ``_`` and ``-`` of the scenario name (other runs become one
+    ``-``), at most 100 characters; :func:`plan` refuses two scenarios that would share a file.
+    """
     if not many and out.suffix.lower() in (".xlsx", ".xlsm"):
         return out
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-") or "scenario"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", a.name or "scenario").strip("-")[:100].strip("-") or "scenario"
     return out / f"{safe}.xlsx"
 
 
-def _one(job: tuple[dict[str, Any], str, str, str, str | None]) -> tuple[str, str, Any]:
-    raw, name, dst, template, backend = job
-    a = scenarios_from_data(raw, default_name=name)[0]
-    fill(a, dst, template)
+def check_storable(a: Assumptions) -> None:
+    """Refuse a scenario whose name or text inputs hold a character a workbook cannot store."""
+    name = a.name or "scenario"
+    bad = xml_unsafe_char(name)
+    if bad is not None:
+        raise ScenarioFileError(f"scenario name {_clip(name)!r} holds the character U+{ord(bad):04X}, which a "
+                                f"workbook cannot store; use printable text")
+    for key in a.given:
+        value = a[key]
+        if isinstance(value, str):
+            bad = xml_unsafe_char(value)
+            if bad is not None:
+                raise InputError(key, value, f"printable text (U+{ord(bad):04X} cannot be stored in a workbook)",
+                                 scenario=name)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def plan(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path,
+         template: str | Path = TEMPLATE_PATH) -> list[tuple[Any, Path]]:
+    """Each scenario with the file it will be written to, after checking everything that could stop the run
+    halfway: every scenario fits the template, names and text can be stored, no two scenarios share a file
+    (compared the way a case-insensitive file system would), and no target is a folder, a device or a pipe.
+    Nothing is written."""
+    out = Path(out)
+    if not scenarios:
+        raise ScenarioFileError("no scenario to fill")
+    many = len(scenarios) > 1 or not out.suffix
+    if len(scenarios) > 1 and out.suffix.lower() in (".xlsx", ".xlsm"):
+        raise ScenarioFileError(f"-o {out} names one workbook, but there are {len(scenarios)} scenarios: "
+                                f"give a folder (one workbook per scenario)")
+    if many and out.exists() and not out.is_dir():
+        raise WorkbookFileError(f"cannot write into {out}: it exists and is not a folder")
+    with Package(template) as pkg:
+        cells = input_cells(pkg)
+        sheets = {s.name for s in pkg.sheets()}
+    planned: list[tuple[Any, Path]] = []
+    seen: dict[str, Assumptions] = {}
+    for item in scenarios:
+        a = item.base if isinstance(item, UncertainScenario) else item
+        check_storable(a)
+        values = input_values(a)
+        missing = [k for k in values if k not in cells]
+        if missing:
+            raise WorkbookFileError(f"the workbook {template} has no input cell named {missing[0]!r} "
+                                    f"(a named range per input is required)")
+        absent = sorted({cells[k][0] for k in values if cells[k][0] not in sheets})
+        if absent:
+            raise WorkbookFileError(f"the workbook {template} names a sheet {absent[0]!r} it does not have")
+        dst = output_path(a, out, many)
+        key = unicodedata.normalize("NFC", str(dst)).casefold()
+        if key in seen:
+            raise ScenarioFileError(f"scenarios {_clip(seen[key].name or 'scenario')!r} and "
+                                    f"{_clip(a.name or 'scenario')!r} would both be written to {dst}; rename one "
+                                    f"(file names keep only letters, digits, '.', '_' and '-')")
+        seen[key] = a
+        if dst.exists() or dst.is_symlink():
+            writable_target(dst)
+        planned.append((item, dst))
+    return planned
+
+
+def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) -> tuple[str, str, Any]:
+    raw, name, dst, template, backend, timeout = job
+    us = uncertain_from_data(raw, default_name=name)[0]
+    a, unc = us.base, us.uncertainty
     report = None
-    if backend:
+    if not backend:
+        fill(us, dst, template)
+    else:
+        from buildbuy.engine import BuildBuyError
+
+        from .cli import _time_limit
         from .recalc import recalc
 
-        rep = recalc(dst, dst, backend=backend)
+        try:
+            with _time_limit(timeout or 0):
+                if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
+                    with Package(template) as pkg:
+                        inputs = scenario_cells(a, pkg, template, unc)
+                    rep = recalc(template, dst, backend=backend, inputs=inputs)
+                else:
+                    fill(us, dst, template)
+                    rep = recalc(dst, dst, backend=backend)
+        except BuildBuyError as exc:
+            fill(us, dst, template)
+            raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
+                                    f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
 
 
-def fill_many(scenarios: list[Assumptions], out: str | Path, *, template: str | Path = TEMPLATE_PATH,
-              recalc_backend: str | None = None, workers: int | None = None, progress: bool = True
+def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path, *,
+              template: str | Path = TEMPLATE_PATH, recalc_backend: str | None = None,
+              workers: int | None = None, progress: bool = True, timeout: float | None = None
               ) -> list[FillResult]:
-    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar."""
+    """Fill (and optionally recalculate) many scenarios, in parallel on every core, with a progress bar.
+
+    ``timeout``: seconds one workbook's recalculation may take (Unix; None or 0 for no limit)."""
     out = Path(out)
+    planned = plan(scenarios, out, template)
     many = len(scenarios) > 1 or not out.suffix
     (out if many else out.parent).mkdir(parents=True, exist_ok=True)
     jobs = []
-    for a in scenarios:
-        raw = {k: a[k] for k in a.given}
+    for item, dst in planned:
+        unc = item.uncertainty if isinstance(item, UncertainScenario) else None
+        a = item.base if isinstance(item, UncertainScenario) else item
+        raw = {k: a[k] for k in a.given if not (unc and k in unc.ranges)}
         raw["name"] = a.name
-        jobs.append((raw, a.name or "scenario", str(output_path(a, out, many)), str(template), recalc_backend))
+        if unc:  # in the file's order: the order of the ranges fixes which random numbers each input gets
+            raw.update({k: r.as_dict() for k, r in unc.ranges.items()})
+            if unc.correlations:
+                raw["correlation"] = [{"inputs": [x, y], "rank": rho} for x, y, rho in unc.correlations]
+        jobs.append((raw, a.name or "scenario", str(dst), str(template), recalc_backend, timeout))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     results = []
     bar = _bar(len(jobs), progress)

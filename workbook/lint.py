@@ -1,246 +1,161 @@
 """Lint: every construct a headless backend cannot evaluate faithfully, with its cell.
 
-For ``formulas``: unsigned exponent literals (``1E6``), table references, OFFSET/INDIRECT, sheet-scoped names,
-LAMBDA, multi-binding LET, UNIQUE/FILTER/SEQUENCE, circular references, unknown function names.
-For ``formualizer``: the spill operator (``A1#``), circular references, unknown function names (a trial
-evaluation shows ``#NAME?``). For both: an omitted middle argument of a BVB function (the backends pass 0, not
-the default).
+Each backend lists its own gaps (:func:`buildbuy.workbook.backend.gaps`); for both, lint adds the rules common
+to every backend (:mod:`.gaps`: omitted arguments and the other Excel semantics no backend reproduces) and
+circular references.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildbuy.udfs.headless import BACKENDS, DEFAULT_BACKEND, called_functions, spelling_table
-from buildbuy.udfs.refs import cells_in
+from buildbuy.udfs.refs import split_ref
 
-from .xlsx import Package, sheet_formula_cells
+from . import formula_text as ft
+from .backend import BACKENDS, DEFAULT_BACKEND, Finding, called_functions, read_cells
+from .backend import gaps as backend_gaps
 
+LintFinding = Finding
 
-@dataclass(frozen=True)
-class LintFinding:
-    sheet: str
-    ref: str
-    code: str
-    message: str
-
-    def line(self) -> str:
-        where = f"{self.sheet}!{self.ref}" if self.ref else self.sheet
-        return f"{where}: {self.code}: {self.message}"
-
-
-_STRINGS = re.compile(r'"(?:[^"]|"")*"')
-_EXP = re.compile(r"(?<![A-Za-z_$\d.])\d+(?:\.\d*)?[eE]\d+")
-_TABLE = re.compile(r"[A-Za-z_][\w.]*\[")
-_FUNC = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
-_SPILL = re.compile(r"\$?[A-Z]{1,3}\$?\d+#")
 _REF = re.compile(r"(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z0-9_.]+)!)?(?P<a>\$?[A-Z]{1,3}\$?\d+)"
                   r"(?::(?P<b>\$?[A-Z]{1,3}\$?\d+))?(?![\w(])")
 _NAME_TOKEN = re.compile(r"(?<![\w.!$'])([A-Za-z_][\w.]*)(?![\w(!])")
-UNSUPPORTED_FORMULAS = {"OFFSET", "INDIRECT", "LAMBDA", "UNIQUE", "FILTER", "SEQUENCE"}
-MAX_EXPANDED_RANGE = 20_000
 
 
-def _bare(formula: str) -> str:
-    return _STRINGS.sub('""', formula)
-
-
-def _functions(bare: str) -> list[str]:
-    out = []
-    for name in _FUNC.findall(bare):
-        up = name.upper()
-        for prefix in ("_XLFN._XLWS.", "_XLFN.", "_XLWS."):
-            if up.startswith(prefix):
-                up = up[len(prefix):]
-        out.append(up)
-    return out
-
-
-def _call_args(bare: str, start: int) -> list[str]:
-    """The top-level arguments of the call whose "(" ends just before ``start`` (text, stripped)."""
-    depth, i, args, current = 1, start, [], []
-    while i < len(bare) and depth:
-        ch = bare[i]
-        if ch in "({":
-            depth += 1
-        elif ch in ")}":
-            depth -= 1
-        if depth == 1 and ch == ",":
-            args.append("".join(current).strip())
-            current = []
-        elif depth:
-            current.append(ch)
-        i += 1
-    args.append("".join(current).strip())
-    return args
-
-
-def _let_bindings(bare: str) -> int:
-    """Largest number of name bindings in a LET call of the formula."""
-    calls = re.finditer(r"(?:_xlfn\.)?LET\s*\(", bare, re.IGNORECASE)
-    return max(((len(_call_args(bare, m.end())) - 1) // 2 for m in calls), default=0)
-
-
-def _omitted_bvb_args(bare: str) -> list[str]:
-    """BVB functions called with an empty argument before a later one (``F(1,,3)``)."""
-    table = spelling_table()
-    found = []
-    for m in _FUNC.finditer(bare):
-        name = table.get(m.group(1).upper())
-        if name and "" in _call_args(bare, m.end())[:-1]:
-            found.append(name)
-    return found
-
-
-def lint(path: str | Path, backend: str = DEFAULT_BACKEND) -> list[LintFinding]:
+def lint(path: str | Path, backend: str = DEFAULT_BACKEND) -> list[Finding]:
     """Every construct the backend cannot evaluate faithfully, in sheet and cell order."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    findings: list[LintFinding] = []
-    with Package(path) as pkg:
-        cells = []
-        for sheet in pkg.sheets():
-            cells.extend(sheet_formula_cells(pkg.xml(sheet.part), sheet.name))
-        names = pkg.defined_names()
-        sheet_names = [s.name for s in pkg.sheets()]
-    local_names = {n.upper(): sheet_names[int(i)] if i is not None and int(i) < len(sheet_names) else "?"
-                   for n, _, i in names if i is not None}
-    known = _known_functions(backend)
-    for c in cells:
-        bare = _bare(c.formula)
-        for fn in sorted(set(_omitted_bvb_args(bare))):
-            findings.append(LintFinding(c.sheet, c.ref, "OMITTED-ARGUMENT",
-                                        f"{fn} has an empty argument: headless backends pass 0, not the default; "
-                                        "write the value or leave trailing arguments off"))
-        if backend == "formulas":
-            for lit in _EXP.findall(bare):
-                findings.append(LintFinding(c.sheet, c.ref, "EXPONENT-LITERAL",
-                                            f"{lit} has an unsigned exponent, which formulas cannot parse; "
-                                            f"write {lit.upper().replace('E', 'E+')}"))
-            if _TABLE.search(bare):
-                findings.append(LintFinding(c.sheet, c.ref, "TABLE-REFERENCE",
-                                            "structured table references are not supported by formulas"))
-            used = _functions(bare)
-            for fn in sorted(set(used) & UNSUPPORTED_FORMULAS):
-                findings.append(LintFinding(c.sheet, c.ref, "UNSUPPORTED-FUNCTION",
-                                            f"{fn} cannot be evaluated by formulas"))
-            if _let_bindings(bare) > 1:
-                findings.append(LintFinding(c.sheet, c.ref, "MULTI-BINDING-LET",
-                                            "LET with more than one binding is not supported by formulas"))
-            for tok in _NAME_TOKEN.findall(bare):
-                if tok.upper() in local_names:
-                    findings.append(LintFinding(c.sheet, c.ref, "SHEET-SCOPED-NAME",
-                                                f"{tok} is scoped to sheet {local_names[tok.upper()]}: formulas "
-                                                "evaluates it as #REF!; make it workbook-scoped"))
-            for fn in sorted(set(used) - known - set(UNSUPPORTED_FORMULAS)):
-                findings.append(LintFinding(c.sheet, c.ref, "UNKNOWN-FUNCTION",
-                                            f"{fn} is not a function formulas knows (#NAME?)"))
-        else:
-            if _SPILL.search(bare):
-                findings.append(LintFinding(c.sheet, c.ref, "SPILL-OPERATOR",
-                                            "the spill operator (A1#) is not evaluated faithfully by formualizer"))
-    findings += _circular(cells, names)
-    if backend == "formualizer":
-        findings += _unknown_by_evaluation(path, cells)
-    return findings
+    from .gaps import common_gaps
+
+    cells, info = read_cells(path)
+    findings = common_gaps(cells, backend) + backend_gaps(path, backend, cells, info)
+    findings += _circular(cells, info.defined_names)
+    findings += _cannot_evaluate(path, cells, backend)
+    order = {(c.sheet, c.ref): i for i, c in enumerate(cells)}
+    return sorted(findings, key=lambda f: order.get((f.sheet, f.ref), -1))
 
 
-def _known_functions(backend: str) -> set[str]:
-    if backend != "formulas":
-        return set()
-    import formulas
+def _cannot_evaluate(path: str | Path, cells: list[Any], backend: str) -> list[Finding]:
+    """What stops a recalculation outright: a formula the backend cannot parse (syntax, nesting deeper than the
+    parser takes), and, for formulas, ranges too large for it."""
+    from .recalc import _parse_problem, _short_formula
+    from .xlsx import WorkbookFileError
 
-    from buildbuy.udfs.headless import register_formulas
+    out = [Finding(c.sheet, c.ref, "CANNOT-PARSE", f"{_short_formula(c.formula)}: {why}")
+           for c in cells if (why := _parse_problem(c.formula, backend))]
+    if backend == "formulas":
+        from .backend_formulas import check_range_sizes
 
-    register_formulas()
-    from formulas.functions import not_implemented
-
-    table = formulas.get_functions()
-    return {k.upper() for k, v in table.items() if v is not not_implemented}
-
-
-def _unknown_by_evaluation(path: str | Path, cells: list[Any]) -> list[LintFinding]:
-    from buildbuy.udfs.conventions import XlError
-    from buildbuy.udfs.headless import FormulaCell, evaluate
-
-    try:
-        ev = evaluate(path, "formualizer", [FormulaCell(c.sheet, c.ref, c.formula, c.array_ref) for c in cells])
-    except Exception as exc:  # noqa: BLE001 - reported as a finding, not a crash
-        return [LintFinding("(book)", "", "BACKEND-FAILED", f"formualizer cannot load the book: {exc}")]
-    out = []
-    table = spelling_table()
-    for c in cells:
-        if ev.values.get((c.sheet, c.ref)) == XlError("#NAME?"):
-            names = [f for f in _functions(_bare(c.formula)) if f not in table]
-            out.append(LintFinding(c.sheet, c.ref, "UNKNOWN-FUNCTION",
-                                   f"#NAME? in formualizer (unknown function or name: {', '.join(names) or '?'})"))
+        try:
+            check_range_sizes(Path(path))
+        except WorkbookFileError as exc:
+            out.append(Finding("(book)", "", "TOO-LARGE-FOR-BACKEND", str(exc).split(": ", 1)[-1]))
     return out
 
 
-def _circular(cells: list[Any], names: list[tuple[str, str, str | None]]) -> list[LintFinding]:
-    """Cells on a reference cycle (ranges up to 20,000 cells are expanded; defined names are followed)."""
-    return [LintFinding(s, r, "CIRCULAR-REFERENCE", "the cell is on a circular reference")
+def _circular(cells: list[Any], names: list[tuple[str, str, str | None]]) -> list[Finding]:
+    """Cells on a reference cycle (through ranges of any size and defined names)."""
+    return [Finding(s, r, "CIRCULAR-REFERENCE", "the cell is on a circular reference")
             for s, r in sorted(_on_cycles(_graph(cells, names)))]
 
 
 def bvb_dependent_cells(path: str | Path) -> set[tuple[str, str]]:
     """Formula cells that call a BVB function or depend on one (another application cannot compute them)."""
-    with Package(path) as pkg:
-        cells = []
-        for sheet in pkg.sheets():
-            cells.extend(sheet_formula_cells(pkg.xml(sheet.part), sheet.name))
-        names = pkg.defined_names()
-    graph = _graph(cells, names)
+    cells, info = read_cells(path)
+    return bvb_dependents(cells, info.defined_names)
+
+
+def bvb_dependents(cells: list[Any], names: list[tuple[str, str, str | None]]) -> set[tuple[str, str]]:
+    """Of ``cells``, those that call a BVB function or depend on one."""
+    seeds = {(c.sheet, c.ref) for c in cells if called_functions(c.formula)}
+    return seeds | dependents(cells, names, seeds) if seeds else set()
+
+
+def dependents(cells: list[Any], names: list[tuple[str, str, str | None]],
+               seeds: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Formula cells that read any of ``seeds``, directly or through other cells (seeds not included)."""
     users: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for node, deps in graph.items():
+    for node, deps in _graph(cells, names).items():
         for d in deps:
             users.setdefault(d, []).append(node)
-    todo = [(c.sheet, c.ref) for c in cells if called_functions(c.formula)]
-    seen = set(todo)
+    todo = list(seeds)
+    seen = set(seeds)
     while todo:
         node = todo.pop()
         for user in users.get(node, ()):
             if user not in seen:
                 seen.add(user)
                 todo.append(user)
-    return seen
+    return seen - seeds
 
 
 def _graph(cells: list[Any], names: list[tuple[str, str, str | None]]) -> dict[tuple[str, str], list[Any]]:
-    """Formula cell -> the formula cells it reads (directly, through ranges or defined names)."""
+    """Formula cell -> the formula cells it reads (directly, through ranges or defined names).
+
+    A range is matched against the formula cells that exist (per column, by bisection), never listed cell by
+    cell: ``SUM(C1:XFD1048576)`` costs what the sheet holds, not 17 billion cells."""
+    index = _FormulaIndex(cells)
     name_refs: dict[str, list[tuple[str, str]]] = {}
     for n, text, local in names:
         if local is None:
-            name_refs[n.upper()] = _refs(text, "")
+            name_refs[n.upper()] = _refs(text, "", index)
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    formula_at = {(c.sheet, c.ref) for c in cells}
     for c in cells:
-        bare = _bare(c.formula)
-        deps = _refs(bare, c.sheet)
+        bare = _POSITION_ONLY.sub("0", ft.bare(c.formula))
+        deps = _refs(bare, c.sheet, index)
         for tok in _NAME_TOKEN.findall(bare):
             deps += name_refs.get(tok.upper(), [])
-        graph[(c.sheet, c.ref)] = [d for d in deps if d in formula_at]
+        graph[(c.sheet, c.ref)] = deps
     return graph
 
 
-def _refs(text: str, sheet: str) -> list[tuple[str, str]]:
+#: Calls that read where their argument is, not its value: ROW(B1:B9) in B1 is not a circular reference.
+_POSITION_ONLY = re.compile(r"(?<![\w.])(?:_xlfn\.)?(?:ROW|COLUMN|ROWS|COLUMNS)\s*\([^()]*\)", re.IGNORECASE)
+
+
+class _FormulaIndex:
+    """Where the formula cells are: sheet -> sorted columns, and column -> sorted (row, ref)."""
+
+    def __init__(self, cells: list[Any]) -> None:
+        by_col: dict[str, dict[int, list[tuple[int, str]]]] = {}
+        for c in cells:
+            row, col = split_ref(c.ref)
+            by_col.setdefault(c.sheet, {}).setdefault(col, []).append((row, c.ref))
+        self.cols = {sheet: sorted(cols) for sheet, cols in by_col.items()}
+        self.rows = {sheet: {col: sorted(v) for col, v in cols.items()} for sheet, cols in by_col.items()}
+
+    def within(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[tuple[str, str]]:
+        cols = self.cols.get(sheet)
+        if not cols:
+            return []
+        out = []
+        for col in cols[bisect.bisect_left(cols, c1):bisect.bisect_right(cols, c2)]:
+            rows = self.rows[sheet][col]
+            lo = bisect.bisect_left(rows, (r1, ""))
+            for row, ref in rows[lo:]:
+                if row > r2:
+                    break
+                out.append((sheet, ref))
+        return out
+
+
+def _refs(text: str, sheet: str, index: _FormulaIndex) -> list[tuple[str, str]]:
     out = []
     for m in _REF.finditer(text):
         sh = m.group("sheet")
         sh = sh.strip("'").replace("''", "'") if sh else sheet
         a = m.group("a").replace("$", "")
         b = (m.group("b") or "").replace("$", "")
-        if b:
-            area = f"{a}:{b}"
-            refs = list(cells_in(area))
-            if len(refs) > MAX_EXPANDED_RANGE:
-                continue
-            out.extend((sh, r) for r in refs)
-        else:
-            out.append((sh, a))
+        try:
+            r1, c1 = split_ref(a)
+            r2, c2 = split_ref(b or a)
+        except ValueError:
+            continue
+        out.extend(index.within(sh, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
     return out
 
 

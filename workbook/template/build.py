@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from . import calculations, checks, cover, inputs, outputs, prices, sensitivity
+from . import calculations, checks, cover, inputs, outputs, prices, risk, sensitivity
 from .common import NAMES, Layout, put, widths
 from .styles import named_styles
 
@@ -35,6 +35,7 @@ def build_workbook() -> Workbook:
     calculations.build(wb, layout)
     outputs.build(wb, layout)
     sensitivity.build(wb, layout)
+    risk.build(wb, layout)
     checks.build(wb, layout)
     outputs.add_charts(wb, layout)
     for ws in wb.worksheets:

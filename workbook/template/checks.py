@@ -81,6 +81,8 @@ def build(wb: Any, layout: Layout) -> None:
         ("The horizon fits the template's timeline", "=IF(horizon_months<=timeline_months,0,1)"),
         ("The engine accepts every input (no error from BVB_RECOMMEND)",
          "=IF(ISERROR(BVB_RECOMMEND(assumptions)),1,0)"),
+        ("The Monte Carlo accepts the Risk sheet's ranges (no error from BVB_RISK)",
+         '=IF(ISERROR(BVB_RISK(assumptions,risk_ranges,"draws",risk_correlations,risk_draws,risk_seed)),1,0)'),
         ("No error values among the headline outputs",
          f"=IF(SUMPRODUCT(ISERROR(Outputs!D{layout.rows['metrics_first']}:G{layout.rows['metrics_last']})*1)=0,0,1)"),
     ]

@@ -15,6 +15,7 @@ CONTENTS = [
     ("Calculations", "Monthly timeline per option: line items, totals, cumulative cost"),
     ("Outputs", "Recommendation, options side by side, reasons, warnings, roadmap, charts"),
     ("Sensitivity", "Annual cost against volume and against API price"),
+    ("Risk", "Ranges on inputs; Monte Carlo P(cheapest), P10/P50/P90, tornado and histogram"),
     ("Checks", "Engine against native recomputations; input sanity; the master check"),
     ("xlwings.conf", "Tells the xlwings add-in where the BVB_* functions live"),
 ]
