@@ -256,3 +256,13 @@ def test_the_readme_sample_runs_end_to_end(tmp_path, capsys):
     assert a["monthly_growth_rate"] == pytest.approx(1.005 ** (365 / 12) - 1, abs=1e-3)
     assert a["api_batch_share"] == pytest.approx(0.1875, abs=1e-4)  # mini: 25% of its 75% of requests
     assert main(["recommend", str(out)]) == 0
+
+
+def test_summary_shows_where_the_api_prices_came_from(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text('requests_per_day = 1000\n[scenarios.a]\napi_model = "o3"\n'
+                 '[scenarios.b]\napi_input_usd_per_mtok = 3\n')
+    assert main(["recommend", str(f), "--summary", "--as-of", "2025-06-09"]) == 0
+    out = capsys.readouterr().out
+    assert "API prices: openai/o3: genai-prices 0.2.3, prices in force on 2025-06-09" in out
+    assert "API prices: scenario inputs (scenarios without api_model)" in out

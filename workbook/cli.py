@@ -242,6 +242,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
                   *(_fmt_money(v, cur) + ("" if r["feasible"][o] else " (x)") for o, v in r["npv_usd"].items())]
                  for r in rows])))
             print("((x): ruled out by a hard constraint.)")
+            sources = sorted({a["api_price_source"] for a in scenarios if a["api_price_source"]})
+            for src in sources[:5]:
+                print(f"API prices: {src}")
+            if len(sources) > 5:
+                print(f"API prices: and {len(sources) - 5} more sources (see --json without --summary)")
+            if not all(a["api_price_source"] for a in scenarios):
+                print("API prices: scenario inputs (scenarios without api_model)")
         return 0
     reports = [finite_report(a) for a in scenarios]
     for rep, us, a in zip(reports, uncertain, scenarios, strict=True):
