@@ -230,8 +230,8 @@ def choose(a: Any) -> dict[str, Any]:
     Returns
     -------
     dict with ``npv_usd`` and ``tco_usd`` (option -> array), ``feasible`` (option -> bool array),
-    ``cheapest_feasible`` and ``recommendation`` (arrays of option names; "" where nothing is feasible) and
-    ``deciding_rule`` (array of rule ids).
+    ``cheapest_feasible`` and ``recommendation`` (arrays of option names; "" where nothing is feasible),
+    ``deciding_rule`` (array of rule ids) and ``constraints`` (as :func:`constraints` gives them).
     """
     opts = model.OPTIONS
     npv = {o: np.asarray(model.npv(o, a), dtype=float) for o in opts}
@@ -267,7 +267,7 @@ def choose(a: Any) -> dict[str, Any]:
     # Nothing feasible: the cheapest justified option overall (never an unearned TRAIN), marked as such.
     allowed = np.broadcast_to(~(is_train & ~justified[..., None]), npv_s.shape)
     rec = np.where(rec == none, cheapest(allowed), rec)
-    return {"npv_usd": npv, "tco_usd": tco, "feasible": feasible,
+    return {"npv_usd": npv, "tco_usd": tco, "feasible": feasible, "constraints": cons,
             "cheapest_feasible": names[cheapest_feasible], "recommendation": names[rec],
             "deciding_rule": np.asarray(rule, dtype=object)}
 
@@ -320,7 +320,7 @@ def recommend(a: Any) -> Recommendation:
     picked = choose(a)
     npv = {o: float(picked["npv_usd"][o]) for o in model.OPTIONS}
     tco = {o: float(picked["tco_usd"][o]) for o in model.OPTIONS}
-    cons = constraints(a, tco)
+    cons = picked["constraints"]
     infeasible = {o: _infeasible_sentences(o, a, cons[o], tco[o]) for o in model.OPTIONS}
     layer = str(picked["recommendation"])
     cheapest_feasible = str(picked["cheapest_feasible"]) or None

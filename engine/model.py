@@ -625,14 +625,21 @@ def serving_gpus(option: str, a: Any) -> Any:
     return _scalar(timeline(option, a).gpus[..., -1] + np.zeros(np.shape(a["requests_per_day"])))
 
 
-def gpus_per_replica(option: str, a: Any) -> Any:
-    """GPUs one replica of the option's final served model spans (tensor parallel; 0 for the API)."""
+def _final_plan(option: str, a: Any) -> ServingPlan | None:
+    """The serving plan of the model the option serves in the end (None for the API)."""
     option = normalize_option(option)
     if option not in SELF_HOSTED:
-        return 0.0
-    if option == "TRAIN" or (option == "PHASED" and np.all(np.isfinite(schedule(option, a).train_start))):
-        return _scalar(_train_plan(a).gpus_per_replica)
-    return _scalar(serving_plan(a).gpus_per_replica)
+        return None
+    sch = schedule(option, a)
+    if option == "TRAIN" or (option == "PHASED" and np.all(np.isfinite(sch.train_start))):
+        return _train_plan(a)
+    return serving_plan(a)
+
+
+def gpus_per_replica(option: str, a: Any) -> Any:
+    """GPUs one replica of the option's final served model spans (tensor parallel; 0 for the API)."""
+    plan = _final_plan(option, a)
+    return 0.0 if plan is None else _scalar(plan.gpus_per_replica)
 
 
 def model_fits(option: str, a: Any) -> Any:
@@ -680,16 +687,6 @@ def annual_cost(option: str, a: Any, requests_per_day: Any = None, *, gpus: Any 
 def run_rate_at_end(option: str, a: Any) -> Any:
     """Annual run-rate at the volume and API prices of the horizon's last month (USD/year)."""
     return annual_cost(option, a, volume_requests_per_day(a)[..., -1], price_factor=api_price_factor(a)[..., -1])
-
-
-def _plan_for_run_rate(option: str, a: Any) -> ServingPlan | None:
-    option = normalize_option(option)
-    if option not in SELF_HOSTED:
-        return None
-    sch = schedule(option, a)
-    if option == "TRAIN" or (option == "PHASED" and np.all(np.isfinite(sch.train_start))):
-        return _train_plan(a)
-    return serving_plan(a)
 
 
 def breakeven_volume(a: Any, option_a: str, option_b: str) -> Any:
@@ -763,7 +760,7 @@ _PROBE_GPUS = 1e6
 def _breakeven_scalar(a: Any, oa: str, ob: str) -> float:
     """First volume where run-rate(oa) - run-rate(ob) reaches zero, on the exact staircase of both options."""
     (fa, sa, ga), (fb, sb, gb) = _linear_terms(oa, a), _linear_terms(ob, a)
-    plans = (_plan_for_run_rate(oa, a), _plan_for_run_rate(ob, a))
+    plans = (_final_plan(oa, a), _final_plan(ob, a))
     share = 1.0 - float(api_fallback_share(a))
 
     def counts(plan: ServingPlan | None, v: np.ndarray) -> np.ndarray:
