@@ -733,6 +733,8 @@ def _element(a: Any, idx: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     return Assumptions(values, a.given, a.name)
 
 
+#: Replicas are counted as ceil(round(x, 9)): one more replica once the load passes r + GPU_ROUNDING.
+GPU_ROUNDING = 5e-10
 #: Replica steps examined per chunk, and at most in all, before the solver gives up (NaN).
 BREAKPOINT_CHUNK = 500_000
 MAX_BREAKPOINTS = 5_000_000
@@ -809,9 +811,12 @@ def _breakeven_scalar(a: Any, oa: str, ob: str) -> float:
             examined += bps.size
             edges = np.concatenate([[lo_edge], bps, [hi_edge]])
             lo, hi = edges[:-1], edges[1:]
-            na, nb = counts(plans[0], hi), counts(plans[1], hi)  # counts on the segment (lo, hi]
+            mid = (lo + hi) / 2  # counts inside the segment (at its ends a step may be a rounding tie)
+            na, nb = counts(plans[0], mid), counts(plans[1], mid)
             f_lo, f_hi = f(lo, na, nb), f(hi, na, nb)
-            f_jump = f(lo, counts(plans[0], lo), counts(plans[1], lo))
+            # Just before each step: the previous segment's line (the first one: the cost at its start).
+            first = f(lo[:1], counts(plans[0], lo[:1]), counts(plans[1], lo[:1]))
+            f_jump = np.concatenate([first, f_hi[:-1]])
             at_step = (np.sign(f_jump) == sign0) & (np.sign(f_lo) != sign0)
             inside = (np.sign(f_lo) == sign0) & (np.sign(f_hi) != sign0)
             hit = np.flatnonzero(at_step | inside)
@@ -834,7 +839,8 @@ def _breakpoints(plan: ServingPlan | None, lo: float, hi: float, most: int) -> n
     last = min(np.floor(hi * k), first + most)
     if not (np.isfinite(first) and np.isfinite(last)) or last < first:
         return np.empty(0)
-    return np.arange(first, last + 1.0) / k
+    # ServingPlan.gpus counts ceil(round(k v, 9)) replicas: the step past r replicas is at k v = r + 5e-10.
+    return (np.arange(first, last + 1.0) + GPU_ROUNDING) / k
 
 
 # ----------------------------------------------------------------------------------- break-even in time
