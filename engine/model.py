@@ -803,8 +803,9 @@ def _breakeven_scalar(a: Any, oa: str, ob: str) -> float:
             return float(v1)
         lo_edge, examined = v1, 0
         while lo_edge < v2 and examined < MAX_BREAKPOINTS:
-            bps = np.union1d(_breakpoints(plans[0], lo_edge * share, v2 * share, BREAKPOINT_CHUNK),
-                             _breakpoints(plans[1], lo_edge * share, v2 * share, BREAKPOINT_CHUNK)) / share
+            bps = _sorted_unique(np.concatenate((
+                _breakpoints(plans[0], lo_edge * share, v2 * share, BREAKPOINT_CHUNK),
+                _breakpoints(plans[1], lo_edge * share, v2 * share, BREAKPOINT_CHUNK)))) / share
             bps = bps[(bps > lo_edge) & (bps < v2)]
             hi_edge = float(bps[-1]) if bps.size >= BREAKPOINT_CHUNK else v2
             bps = bps[bps < hi_edge]
@@ -828,6 +829,12 @@ def _breakeven_scalar(a: Any, oa: str, ob: str) -> float:
                 return float(min(max(root, lo[i]), hi[i]))
             lo_edge = hi_edge
         return float("nan")
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """``np.union1d`` of finite values without its import of ``numpy.ma`` (17 ms of every command's start)."""
+    x = np.sort(x, axis=None)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if x.size else x
 
 
 def _breakpoints(plan: ServingPlan | None, lo: float, hi: float, most: int) -> np.ndarray:

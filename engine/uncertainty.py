@@ -747,13 +747,13 @@ def tornado(us: UncertainScenario, option: str, runner_up: str | None) -> list[d
 
 def _rank_correlation(inputs: dict[str, np.ndarray], diff: np.ndarray) -> list[dict[str, Any]]:
     """Spearman correlation of each drawn input with the NPV difference, over all draws, by |value|."""
-    from scipy import stats
-
     out = []
     for k, x in inputs.items():
         if np.ptp(x) == 0 or np.ptp(diff) == 0:
             rho = 0.0
         else:
+            from scipy import stats  # here: a run without uncertain inputs does not pay for importing it
+
             rho = float(stats.spearmanr(x, diff).statistic)
         out.append({"input": k, "rank_correlation": rho})
     out.sort(key=lambda r: (-abs(r["rank_correlation"]), r["input"]))

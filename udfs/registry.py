@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from buildbuy.engine import __version__, costs, default_catalog, moat_score, model, recommend, resolve
 from buildbuy.engine.errors import BuildBuyError, InputError
 from buildbuy.engine.report import COMPARE_COLUMNS, option_summary
@@ -94,13 +96,14 @@ def udf(name: str, summary: str, returns: str, *args: Arg, spills: bool = False)
     return register
 
 
-def invoke(name: str, *values: Any, errors_checked: bool = False) -> Any:
+def invoke(name: str, *values: Any, errors_checked: bool = False, memo: dict[Any, Any] | None = None) -> Any:
     """Call ``name`` with values in the common model; returns a result in it (errors as :class:`XlError`).
 
     An error value among the arguments propagates as that error (like Excel's own functions); an engine
     error becomes its typed Excel error with the engine's message; anything unexpected becomes ``#VALUE!``
     with the exception's text, never a traceback. ``errors_checked=True`` tells it the adapter already looked
-    for error values while converting the arguments.
+    for error values while converting the arguments. ``memo``: a dict the caller keeps while the range values
+    it passes stay alive and unchanged; a range argument is then read once per range object, not once per call.
     """
     fn = REGISTRY[name]
     if not errors_checked:
@@ -112,7 +115,10 @@ def invoke(name: str, *values: Any, errors_checked: bool = False) -> Any:
         return XlError("#VALUE!", f"{name} takes at most {len(fn.args)} arguments, got {len(values)}")
     padded = list(values) + [None] * (len(fn.args) - len(values))
     try:
-        cleaned = [_clean(a, v) for a, v in zip(fn.args, padded, strict=True)]
+        if memo is None:
+            cleaned = [_clean(a, v) for a, v in zip(fn.args, padded, strict=True)]
+        else:
+            cleaned = [_clean_memo(a, v, memo) for a, v in zip(fn.args, padded, strict=True)]
         missing = [a.name for a, v in zip(fn.args, cleaned, strict=True) if v is None and not a.optional]
         if missing:
             raise InputError(missing[0], "a blank cell", "a value (it is required)")
@@ -121,6 +127,17 @@ def invoke(name: str, *values: Any, errors_checked: bool = False) -> Any:
         return error_from(exc)
     except Exception as exc:  # noqa: BLE001 - a cell must never crash the sheet
         return XlError("#VALUE!", f"{name}: {type(exc).__name__}: {exc}")
+
+
+def _clean_memo(arg: Arg, value: Any, memo: dict[Any, Any]) -> Any:
+    if type(value) is not list:
+        return _clean(arg, value)
+    key = (arg.kind, arg.name, id(value))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = (_clean(arg, value), value)  # the value kept alive, so its id stays its own
+    out = hit[0]
+    return dict(out) if type(out) is dict else (list(out) if type(out) is list else out)
 
 
 def _clean(arg: Arg, value: Any) -> Any:
@@ -298,7 +315,7 @@ def _bvb_line_item(option, assumptions, item, month) -> Any:
             or month > 600:
         raise InputError("month", month, "a whole number in [1, 600]")
     base = _scenario(assumptions)
-    horizon = max(int(base.horizon_months), -(-int(month) // 60) * 60)
+    horizon = timeline_horizon(int(base.horizon_months), int(month))
     return _line_items(model.normalize_option(option), _key(assumptions), horizon)[item][int(month) - 1]
 
 
@@ -307,10 +324,18 @@ def _bvb_line_item(option, assumptions, item, month) -> Any:
      Arg("key", 'input name, e.g. "requests_per_day", or "api_price_factor"', "text"),
      Arg("value", "the value the input takes", "scalar"))
 def _bvb_sensitivity(option, assumptions, key, value) -> Any:
+    return model.annual_cost(model.normalize_option(option), _scenario(_with_value(assumptions, key, value)))
+
+
+def _with_value(assumptions: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """The assumptions with one input at another value (a number, or an array of them for many cells at once):
+    the rule behind BVB_SENSITIVITY."""
     raw = dict(assumptions)
     if key == "api_price_factor":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise InputError("value", value, "a number >= 0 for api_price_factor")
+        values = value if isinstance(value, np.ndarray) else [value]
+        for x in values:
+            if isinstance(x, bool) or not isinstance(x, (int, float, np.floating)) or not x >= 0:
+                raise InputError("value", x, "a number >= 0 for api_price_factor")
         base = _scenario(assumptions)
         raw["api_input_usd_per_mtok"] = base.api_input_usd_per_mtok * value
         raw["api_output_usd_per_mtok"] = base.api_output_usd_per_mtok * value
@@ -324,7 +349,25 @@ def _bvb_sensitivity(option, assumptions, key, value) -> Any:
             raw["daily_active_users"] = base.daily_active_users
             raw["requests_per_user_per_day"] = base.requests_per_user_per_day
         raw[key] = value
-    return model.annual_cost(model.normalize_option(option), _scenario(raw))
+    return raw
+
+
+def sensitivity_many(option: Any, assumptions: Any, key: Any, values: list[Any]) -> list[Any]:
+    """BVB_SENSITIVITY for many values of one input, as :func:`invoke` gives each cell, in one vectorized
+    engine call (cells with anything but a plain number, or a batch the engine refuses, are computed one by
+    one, so each keeps its own message)."""
+    fn = REGISTRY["BVB_SENSITIVITY"]
+    if len(values) > 1 and all(type(x) is float for x in values):
+        try:
+            o, a, k = (_clean(arg, v) for arg, v in zip(fn.args[:3], (option, assumptions, key), strict=True))
+            if o is not None and k is not None and a is not None:
+                xs = np.array(values, dtype=float)
+                got = np.broadcast_to(np.asarray(_bvb_sensitivity(o, a, k, xs), dtype=float), xs.shape)
+                if np.all(np.isfinite(got)):
+                    return [float(x) for x in got]
+        except BuildBuyError:
+            pass
+    return [invoke("BVB_SENSITIVITY", option, assumptions, key, x) for x in values]
 
 
 @udf("BVB_COMPARE", "All options side by side, with a header row (spills 5 x 5).",
@@ -677,3 +720,17 @@ def _bvb_catalog(table, id, field) -> Any:  # noqa: A002 - Excel argument names
 @udf("BVB_VERSION", "The buildbuy version that computes these functions.", "text")
 def _bvb_version() -> Any:
     return __version__
+
+
+def base_horizon(assumptions: Any) -> int | None:
+    """The scenario's horizon in months (None when its inputs are bad: the cells then report the message)."""
+    try:
+        return int(resolve(assumptions_arg("assumptions", assumptions)).horizon_months)
+    except (BuildBuyError, TypeError, ValueError):
+        return None
+
+
+def timeline_horizon(base: int, month: int) -> int:
+    """The horizon one BVB_LINE_ITEMS call computes month ``month`` over: BVB_LINE_ITEM computes month m over
+    max(horizon, m rounded up to whole 60-month blocks)."""
+    return max(base, -(-month // 60) * 60)

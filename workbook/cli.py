@@ -437,12 +437,13 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     Errors the file already held are reported apart from those the recalculation introduced; with ``--check``
     the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
     """
+    from .fast import PLAN_BACKEND
     from .limits import run_limited
     from .recalc import recalc
 
     # In a child process killed at the limit: formualizer's native evaluation cannot be interrupted otherwise.
     report = run_limited(args.timeout, recalc, args.book, args.output, backend=args.engine, fallback=args.fallback,
-                         writes=args.output or args.book)
+                         plan=args.plan, writes=args.output or args.book)
     if args.json:
         print(json_text({"file": str(report.path), "backend": report.backend, "ok": report.ok,
                          "check_total": report.check_total, "named": report.named,
@@ -452,7 +453,8 @@ def cmd_recalc(args: argparse.Namespace) -> int:
                          "fallback": report.fallback, "fallback_cells": report.fallback_cells}))
     else:
         total = "" if report.check_total is None else f"; Checks total {_total_text(report.check_total)}"
-        print(f"recalculated {report.formula_cells:,} formula cells with {report.backend} in {report.seconds:.2f} s; "
+        how = ("the template's compiled plan" if report.backend == PLAN_BACKEND else report.backend)
+        print(f"recalculated {report.formula_cells:,} formula cells with {how} in {report.seconds:.2f} s; "
               f"wrote {report.values_written:,} values to {report.path}{total}; "
               f"{len(report.introduced)} error cell(s) introduced, {len(report.preexisting)} already in the file, "
               f"{len(report.unfaithful)} not evaluated faithfully")
@@ -586,6 +588,9 @@ def _add_workbook_commands(sub: Any) -> None:
                      help="let LibreOffice (soffice) compute the cells the backend flags that call no BVB function")
     rec.add_argument("--json", action="store_true", help="print the named outputs as JSON")
     rec.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
+    rec.add_argument("--no-plan", dest="plan", action="store_false",
+                     help="compute a filled template with the backend too, not with the template's compiled plan "
+                          "(same values, slower; for cross-checks)")
     rec.set_defaults(func=cmd_recalc)
 
     lint = sub.add_parser("lint", help="report constructs a headless backend cannot evaluate faithfully")

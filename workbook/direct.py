@@ -214,18 +214,15 @@ def _timeline(option: str, assumptions: Any, members: list[tuple[Cell, str, floa
               log: CallLog) -> None:
     """Every BVB_LINE_ITEM cell of one option: one BVB_LINE_ITEMS call per horizon the months need (the
     single-cell function computes month m over max(horizon, m rounded up to whole 60-month blocks))."""
-    from buildbuy.engine import BuildBuyError, resolve
     from buildbuy.engine.model import LINE_ITEMS
-    from buildbuy.udfs.conventions import assumptions_arg
+    from buildbuy.udfs.registry import base_horizon, timeline_horizon
 
-    try:
-        base = int(resolve(assumptions_arg("assumptions", assumptions)).horizon_months)
-    except (BuildBuyError, TypeError, ValueError):
+    base = base_horizon(assumptions)
+    if base is None:
         return  # a bad input: the backend computes these cells and reports the engine's message
     by_horizon: dict[int, list[tuple[Cell, str, float]]] = {}
     for member in members:
-        month = int(member[2])
-        by_horizon.setdefault(max(base, -(-month // 60) * 60), []).append(member)
+        by_horizon.setdefault(timeline_horizon(base, int(member[2])), []).append(member)
     for h, group in by_horizon.items():
         rows = log.call("BVB_LINE_ITEMS", [option, assumptions, float(h)])
         if not isinstance(rows, list):

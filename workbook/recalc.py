@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,17 @@ from buildbuy.udfs.refs import Cell, FormulaCell, cells_in
 
 from .backend import BACKENDS, DEFAULT_BACKEND, BookInfo, Evaluation, called_functions
 from .cached import cached_values
+from .recalc_report import (  # noqa: F401 - the report's types, importable from here as before
+    MAX_NAMED_CELLS,
+    CellError,
+    RecalcReport,
+    Unfaithful,
+    _single_cell_names,
+    named_values,
+)
 from .xlsx import (
     Package,
     WorkbookFileError,
-    area_size,
     clear_values,
     set_cells,
     sheet_formula_cells,
@@ -37,74 +43,15 @@ MAX_FORMULA_CELLS = 2_000_000
 FALLBACKS = ("libreoffice",)
 
 
-@dataclass
-class CellError:
-    """An error value a recalculation left in a cell."""
-
-    sheet: str
-    ref: str
-    code: str
-    formula: str
-    message: str
-    preexisting: bool = False  # the file already held this error here before the recalculation
-
-    def line(self) -> str:
-        tail = f": {self.message}" if self.message else ""
-        return f"{self.sheet}!{self.ref} {self.code} {self.formula}{tail}"
-
-
-@dataclass
-class Unfaithful:
-    """A cell the backend did not evaluate as Excel would (its value is written, but not to be trusted)."""
-
-    sheet: str
-    ref: str
-    formula: str
-    reason: str
-
-    def line(self) -> str:
-        return f"{self.sheet}!{self.ref} {self.formula}: not evaluated faithfully: {self.reason}"
-
-
-@dataclass
-class RecalcReport:
-    path: Path
-    backend: str
-    formula_cells: int
-    values_written: int
-    seconds: float
-    errors: list[CellError] = field(default_factory=list)  # every error value, pre-existing ones included
-    check_total: Any = None
-    named: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    unfaithful: list[Unfaithful] = field(default_factory=list)
-    fallback: str | None = None
-    fallback_cells: list[str] = field(default_factory=list)  # "Sheet!A1" taken from the fallback
-    input_cells: dict[str, str] = field(default_factory=dict)  # single-cell defined name -> "Sheet!A1"
-
-    @property
-    def introduced(self) -> list[CellError]:
-        """Error values the recalculation produced (not already cached in the file at that cell)."""
-        return [e for e in self.errors if not e.preexisting]
-
-    @property
-    def preexisting(self) -> list[CellError]:
-        """Error values the file already held (the application that saved it showed them too)."""
-        return [e for e in self.errors if e.preexisting]
-
-    @property
-    def ok(self) -> bool:
-        """No error the recalculation introduced, no cell evaluated unfaithfully, and, where the book has one, a
-        Checks total of 0."""
-        total_ok = self.check_total is None or (isinstance(self.check_total, (int, float))
-                                                and not isinstance(self.check_total, bool)
-                                                and self.check_total == 0)
-        return not self.introduced and not self.unfaithful and total_ok
-
-
 def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEFAULT_BACKEND,
-           fallback: str | None = None, inputs: dict[str, dict[str, Any]] | None = None) -> RecalcReport:
+           fallback: str | None = None, inputs: dict[str, dict[str, Any]] | None = None,
+           plan: bool = True) -> RecalcReport:
     """Recalculate ``src`` and write it (with cached values) to ``dst`` (default: ``src`` itself), atomically.
+
+    A filled template as built (every formula, sheet and defined name unchanged) is computed by the template's
+    compiled plan (:mod:`.fast`), with the same values, unless ``plan=False`` or another backend or a fallback
+    is asked for; the plan hands anything it does not vouch for (an error value, an edited formula) to the
+    general path below.
 
     ``fallback="libreoffice"``: cells the backend flags as not evaluated faithfully that call no BVB function
     and depend on none take LibreOffice's value instead.
@@ -117,6 +64,12 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
         raise WorkbookFileError(f"--engine must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if fallback is not None and fallback not in FALLBACKS:
         raise WorkbookFileError(f"--fallback must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
+    if plan and backend == DEFAULT_BACKEND and fallback is None:
+        from .fast import recalc_fast
+
+        fast = recalc_fast(src, dst, inputs)
+        if fast is not None:
+            return fast
     t0 = time.perf_counter()
     src = Path(src)
     dst = Path(dst) if dst is not None else src
@@ -493,58 +446,3 @@ def libreoffice_values(src: Path, cells: list[FormulaCell]) -> dict[Cell, Any]:
                 lo_cells.extend(sheet_formula_cells(pkg.xml(sheet.part), sheet.name))
             wanted = {(c.sheet, c.ref) for c in cells}
             return cached_values(pkg, [c for c in lo_cells if (c.sheet, c.ref) in wanted])
-
-
-_NAME_REF = re.compile(r"^'?(?P<sheet>[^'!]+)'?!\$?(?P<a>[A-Z]+)\$?(?P<r>\d+)(?::\$?(?P<b>[A-Z]+)\$?(?P<s>\d+))?$")
-
-
-def _single_cell_names(names: list[tuple[str, str, str | None]]) -> dict[str, str]:
-    out = {}
-    for name, text, local in names:
-        m = _NAME_REF.match(text)
-        if local is None and m and not m.group("b"):
-            out[name] = f"{m.group('sheet')}!{m.group('a')}{m.group('r')}"
-    return out
-
-
-#: Largest range a defined name may span to be listed among the named values (``--json``).
-MAX_NAMED_CELLS = 100_000
-
-
-def named_values(pkg: Package, ev: Evaluation) -> dict[str, Any]:
-    """Values of the workbook-scoped defined names that point at computed cells (scalars or 2-D lists; names
-    over more than :data:`MAX_NAMED_CELLS` cells are left out)."""
-    out: dict[str, Any] = {}
-    for name, text, local in pkg.defined_names():
-        if local is not None:
-            continue
-        m = _NAME_REF.match(text)
-        if not m:
-            continue
-        sheet = m.group("sheet")
-        if m.group("b"):
-            area = f"{m.group('a')}{m.group('r')}:{m.group('b')}{m.group('s')}"
-            if area_size(area) > MAX_NAMED_CELLS:
-                continue  # a whole-sheet name is not listed cell by cell
-            refs = list(cells_in(area))
-            if not any((sheet, r) in ev.values for r in refs):
-                continue
-            r1 = int(m.group("r"))
-            rows: dict[int, list[Any]] = {}
-            for ref in refs:
-                row = int(re.sub(r"[A-Z]+", "", ref))
-                rows.setdefault(row - r1, []).append(_json(ev.values.get((sheet, ref))))
-            out[name] = [rows[k] for k in sorted(rows)]
-        else:
-            ref = f"{m.group('a')}{m.group('r')}"
-            if (sheet, ref) in ev.values:
-                out[name] = _json(ev.values[(sheet, ref)])
-    return out
-
-
-def _json(v: Any) -> Any:
-    if isinstance(v, XlError):
-        return v.code
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return v
-    return v

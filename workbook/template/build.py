@@ -1,7 +1,8 @@
 """Build the template reproducibly: the same code gives the same bytes (fixed timestamps, fixed zip dates).
 
-``python -m buildbuy.workbook.template.build`` rewrites ``templates/buildbuy-template.xlsx``; a test proves
-the committed file equals a fresh build.
+``python -m buildbuy.workbook.template.build`` rewrites ``templates/buildbuy-template.xlsx`` and its compiled
+plan ``templates/template_plan.json`` (:mod:`buildbuy.workbook.fast`); tests prove both committed files equal a
+fresh build.
 """
 
 from __future__ import annotations
@@ -103,4 +104,9 @@ def build_template(path: str | Path = TEMPLATE_PATH) -> Path:
 
 
 if __name__ == "__main__":
-    print(build_template(sys.argv[1] if len(sys.argv) > 1 else TEMPLATE_PATH))
+    built = build_template(sys.argv[1] if len(sys.argv) > 1 else TEMPLATE_PATH)
+    print(built)
+    if built == TEMPLATE_PATH:  # the committed template: its compiled plan (buildbuy.workbook.fast) goes with it
+        from ..fastcompile import write_plan
+
+        print(write_plan(TEMPLATE_PATH))

@@ -1,0 +1,216 @@
+"""The template's compiled plan (``workbook/fast.py``) against the general path (formualizer) and Excel's rules.
+
+The general path is an independent evaluator of the same formulas (formualizer's Rust engine with the BVB
+functions registered), so "every cell equal" is a real cross-check of the plan's translation and of the Excel
+semantics in ``workbook/xlfast.py``. The helper cases are Excel's documented results.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from buildbuy.engine import read_scenarios, resolve
+from buildbuy.engine.scenario import read_uncertain_scenarios
+from buildbuy.udfs.conventions import XlError
+from buildbuy.workbook import xlfast as x
+from buildbuy.workbook.cached import cached_values
+from buildbuy.workbook.fast import PLAN_BACKEND, PLAN_PATH, recalc_fast
+from buildbuy.workbook.fastcompile import CompileError, Parser, plan_text, tokens
+from buildbuy.workbook.fill import fill
+from buildbuy.workbook.recalc import recalc
+from buildbuy.workbook.template import TEMPLATE_PATH
+from buildbuy.workbook.xlsx import Package, sheet_formula_cells
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def values_of(path: Path) -> dict:
+    with Package(path) as pkg:
+        cells = []
+        for s in pkg.sheets():
+            cells += sheet_formula_cells(pkg.xml(s.part), s.name)
+        return cached_values(pkg, cells)
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
+    return type(a) is type(b) and a == b
+
+
+def assert_same_books(general: Path, planned: Path) -> None:
+    a, b = values_of(general), values_of(planned)
+    assert a.keys() == b.keys()
+    diff = [(k, a[k], b[k]) for k in a if not same(a[k], b[k])]
+    assert not diff, diff[:10]
+
+
+def test_the_shipped_plan_is_the_translation_of_the_committed_template():
+    assert PLAN_PATH.read_text(encoding="utf-8") == plan_text(TEMPLATE_PATH), \
+        "run python -m buildbuy.workbook.template.build"
+
+
+@pytest.mark.parametrize("example", ["regulated-saas", "prepmf-startup", "data-platform", "uncertain-growth"])
+def test_plan_gives_every_cell_the_general_paths_value(tmp_path, example):
+    book = tmp_path / "filled.xlsx"
+    fill(read_uncertain_scenarios(EXAMPLES / f"{example}.toml")[0], book)
+    general = recalc(book, tmp_path / "general.xlsx", plan=False)
+    planned = recalc(book, tmp_path / "planned.xlsx")
+    assert general.backend == "formualizer" and planned.backend == PLAN_BACKEND
+    assert planned.formula_cells == general.formula_cells == planned.values_written
+    assert planned.check_total == general.check_total == 0
+    assert planned.named.keys() == general.named.keys()
+    assert_same_books(tmp_path / "general.xlsx", tmp_path / "planned.xlsx")
+
+
+@pytest.mark.parametrize("changes", [
+    {"gpu_ownership": "buy", "requests_per_day": 3_000_000.0},
+    {"gpu_ownership": "reserved", "monthly_growth_rate": 0.08, "horizon_months": 60},
+    {"data_residency_required": False, "api_price_change_per_year": -0.3, "requests_per_day": 20_000.0},
+    {"horizon_months": 48, "serving_gpus": 6},
+])
+def test_plan_matches_across_ownership_volume_and_horizon(tmp_path, changes):
+    base = read_scenarios(EXAMPLES / "regulated-saas.toml")[0]
+    raw = {k: base[k] for k in base.given}
+    if "requests_per_day" in changes:
+        raw.pop("daily_active_users", None)
+    a = resolve(dict(raw, **changes, name="varied"))
+    book = tmp_path / "filled.xlsx"
+    fill(a, book)
+    recalc(book, tmp_path / "general.xlsx", plan=False)
+    planned = recalc(book, tmp_path / "planned.xlsx")
+    assert planned.backend == PLAN_BACKEND
+    assert_same_books(tmp_path / "general.xlsx", tmp_path / "planned.xlsx")
+
+
+def test_one_pass_fill_and_recalc_uses_the_plan(tmp_path):
+    from buildbuy.workbook.fill import fill_many
+
+    scenarios = read_scenarios(EXAMPLES / "regulated-saas.toml") + read_scenarios(EXAMPLES / "prepmf-startup.toml")
+    results = fill_many(scenarios, tmp_path / "out", recalc_backend="formualizer", workers=1, progress=False)
+    for r in results:
+        assert r.recalc[0] == 0 and not r.recalc[1]
+        book = tmp_path / "again.xlsx"
+        shutil.copyfile(r.path, book)
+        recalc(book, plan=False)
+        assert_same_books(book, r.path)
+
+
+def _edit(src: Path, dst: Path, part_pattern: str, old: str, new: str) -> None:
+    edited = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if re.fullmatch(part_pattern, info.filename) and old in data.decode():
+                data = data.decode().replace(old, new, 1).encode()
+                edited += 1
+            zout.writestr(info, data)
+    assert edited == 1
+
+
+def test_an_edited_formula_takes_the_general_path(tmp_path):
+    book, edited = tmp_path / "filled.xlsx", tmp_path / "edited.xlsx"
+    fill(read_scenarios(EXAMPLES / "regulated-saas.toml")[0], book)
+    _edit(book, edited, r"xl/worksheets/sheet\d+\.xml", "<f>SUM(E15:E15)</f>", "<f>SUM(E15:E15)*2</f>")
+    assert recalc_fast(edited, tmp_path / "out.xlsx") is None
+    assert not (tmp_path / "out.xlsx").exists()
+    report = recalc(edited, tmp_path / "out.xlsx")
+    assert report.backend == "formualizer"
+
+
+def test_a_renamed_defined_name_takes_the_general_path(tmp_path):
+    book, edited = tmp_path / "filled.xlsx", tmp_path / "edited.xlsx"
+    fill(read_scenarios(EXAMPLES / "regulated-saas.toml")[0], book)
+    _edit(book, edited, r"xl/workbook\.xml", "Inputs!$B$5:$C$137", "Inputs!$B$5:$C$136")
+    assert recalc_fast(edited) is None
+
+
+def test_a_bad_input_is_left_to_the_general_path_and_its_message(tmp_path):
+    a = read_scenarios(EXAMPLES / "regulated-saas.toml")[0]
+    book = tmp_path / "filled.xlsx"
+    fill(a, book)
+    with Package(book) as pkg:
+        from buildbuy.workbook.fill import input_cells
+
+        sheet, ref = input_cells(pkg)["gpu_utilization"]
+    from buildbuy.workbook.xlsx import set_cells, to_bytes, write_package
+
+    with Package(book) as pkg:
+        part = next(s.part for s in pkg.sheets() if s.name == sheet)
+        root = pkg.xml(part)
+        set_cells(root, {ref: 7.0}, as_input=True)
+        write_package(pkg, tmp_path / "bad.xlsx", {part: to_bytes(root)})
+    assert recalc_fast(tmp_path / "bad.xlsx", tmp_path / "out.xlsx") is None
+    report = recalc(tmp_path / "bad.xlsx", tmp_path / "out.xlsx")
+    assert report.backend == "formualizer"
+    assert any("gpu_utilization" in e.message for e in report.introduced)
+
+
+# --- the translator ------------------------------------------------------------------------------------------
+
+
+def test_precedence_follows_excel():
+    # Excel: -2^2 = 4 (negation first), 2^3^2 = 64 (left to right), 1+2&3 = "33" (& after +), 1=1&"" compares
+    assert Parser(tokens("=-2^2")).parse() == ("bin", "^", ("neg", ("num", 2.0)), ("num", 2.0))
+    assert Parser(tokens("=2^3^2")).parse()[2][0] == "bin"
+    node = Parser(tokens("=1+2&3")).parse()
+    assert node[:2] == ("bin", "&") and node[2][1] == "+"
+
+
+def test_unknown_functions_and_empty_arguments_are_refused():
+    from buildbuy.workbook.fastcompile import Compiler
+
+    comp = Compiler(["S"], [], [], {("S", "A1"): "=VLOOKUP(1,B1:C2,2)", ("S", "A2"): "=IF(B1,,2)"})
+    with pytest.raises(CompileError, match="VLOOKUP"):
+        comp.translate()
+    comp = Compiler(["S"], [], [], {("S", "A2"): "=IF(B1,,2)"})
+    with pytest.raises(CompileError, match="empty argument"):
+        comp.translate()
+
+
+# --- Excel's rules, from Excel's documentation -----------------------------------------------------------------
+
+
+def test_arithmetic_and_errors():
+    assert x.add(None, 2.0) == 2.0 and x.mul(True, 3.0) == 3.0  # a blank is 0, TRUE is 1
+    assert x.div(1.0, 0.0).code == "#DIV/0!"
+    assert x.power(0.0, 0.0).code == "#NUM!" and x.power(-8.0, 1 / 3).code == "#NUM!"
+    assert x.power(-2.0, 3.0) == -8.0
+    assert x.add(XlError("#N/A"), 1.0).code == "#N/A"
+    with pytest.raises(x.Bail):
+        x.add("12", 1.0)  # text that reads as a number: left to the general path
+
+
+def test_functions_documented_results():
+    assert x.MOD(-3.0, 2.0) == 1.0 and x.MOD(3.0, -2.0) == -1.0  # MOD takes the divisor's sign
+    assert x.INT(-2.5) == -3.0
+    assert x.CEILING(2.1, 1.0) == 3.0 and x.CEILING(-2.5, 1.0) == -2.0 and x.CEILING(2.5, -1.0).code == "#NUM!"
+    assert x.ROUND(2.5, 0.0) == 3.0 and x.ROUND(-2.5, 0.0) == -3.0  # half away from zero
+    assert x.FIXED(1234567.4, 0.0) == "1,234,567" and x.FIXED(1234567.4, 0.0, True) == "1234567"
+    assert x.LOG(8.0, 2.0) == pytest.approx(3.0) and x.LOG(100.0) == pytest.approx(2.0)
+    assert x.LOG(0.0).code == "#NUM!"
+    assert x.NPV(0.1, [100.0, None, "x", 100.0]) == pytest.approx(100 / 1.1 + 100 / 1.21)  # blanks, text skipped
+    assert x.SUM((x_ := [1.0, "a", None, True], 2.0), (True, False)) == 3.0  # in a range only numbers count
+    assert x.MAX(([], ), (True,)) == 0.0
+    assert x.INDEX([1.0, 2.0, 3.0], 1, 3, 2.0) == 2.0 and x.INDEX([1.0, 2.0], 1, 2, 3.0).code == "#REF!"
+    assert x.SUMIFS([1.0, 2.0, 4.0], [1.0, 5.0, 9.0], "<5") == 1.0
+    assert x.SUMIFS([1.0, 2.0, 4.0], [1.0, 5.0, "5"], 5.0) == 2.0  # text "5" does not equal the number 5
+    assert x.SUMPRODUCT([1.0, 2.0, "a"], [3.0, 4.0, 5.0]) == 11.0
+    assert x.ISNA(XlError("#N/A")) and not x.ISNA(XlError("#VALUE!")) and x.ISERROR(XlError("#VALUE!"))
+    assert x.IFERROR(XlError("#N/A"), "never") == "never"
+
+
+def test_comparison_and_text_rules():
+    assert x.eq("Rent", "rent") is True  # text compares without case
+    assert x.lt(1.0, "a") is True and x.gt(True, "z") is True  # numbers < text < logicals
+    assert x.eq(None, 0.0) is True and x.eq(None, "") is True  # a blank is 0 or ""
+    assert x.concat("<", 5.0) == "<5" and x.concat("x", 0.1) == "x0.1" and x.concat(True, "") == "TRUE"
+    assert x.truth(2.0) is True and x.truth(None) is False
+    with pytest.raises(x.Bail):
+        x.truth("yes")
