@@ -633,11 +633,17 @@ def test_break_even_of_an_option_against_itself_is_an_error():
         assert getattr(res, "code", None) == "#VALUE!" and "option_b" in res.message
 
 
-def test_fill_recalc_time_limit_per_workbook(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("slow", ["plan", "backend"])
+def test_fill_recalc_time_limit_per_workbook(tmp_path, monkeypatch, capsys, slow):
+    import buildbuy.workbook.fast as fast
     import buildbuy.workbook.recalc as rc
     from buildbuy.workbook.cli import main
 
-    monkeypatch.setattr(rc, "recalc", lambda *a, **k: time.sleep(5))
+    if slow == "plan":  # the compiled plan, stopped by an alarm in this process
+        monkeypatch.setattr(fast, "recalc_fast", lambda *a, **k: time.sleep(5))
+    else:  # the plan hands the book to the backend, which runs in a child process killed at the limit
+        monkeypatch.setattr(fast, "recalc_fast", lambda *a, **k: None)
+        monkeypatch.setattr(rc, "recalc", lambda *a, **k: time.sleep(5))
     scen = _scenario_file(tmp_path, 'name = "slow"\n')
     out = tmp_path / "slow.xlsx"
     assert main(["fill", str(scen), "-o", str(out), "--recalc", "--timeout", "0.5"]) == 2

@@ -135,9 +135,9 @@ def _clean_memo(arg: Arg, value: Any, memo: dict[Any, Any]) -> Any:
     key = (arg.kind, arg.name, id(value))
     hit = memo.get(key)
     if hit is None:
-        hit = memo[key] = (_clean(arg, value), value)  # the value kept alive, so its id stays its own
-    out = hit[0]
-    return dict(out) if type(out) is dict else (list(out) if type(out) is list else out)
+        out = _clean(arg, value)
+        hit = memo[key] = (SharedArg(out) if type(out) is dict else out, value)  # value kept: its id stays its own
+    return hit[0]
 
 
 def _clean(arg: Arg, value: Any) -> Any:
@@ -161,7 +161,24 @@ def _opt(value: Any, default: Any) -> Any:
 
 def _key(assumptions: dict[str, Any], horizon_months: Any = None) -> tuple:
     """A cache key that tells TRUE from 1 and "1" from 1: each value keyed with its type."""
-    return tuple((k, type(v), v) for k, v in assumptions.items()), (type(horizon_months), horizon_months)
+    if type(assumptions) is SharedArg:
+        items = assumptions.keys_memo.get("key")
+        if items is None:
+            items = assumptions.keys_memo["key"] = tuple((k, type(v), v) for k, v in assumptions.items())
+    else:
+        items = tuple((k, type(v), v) for k, v in assumptions.items())
+    return items, (type(horizon_months), horizon_months)
+
+
+class SharedArg(dict):
+    """A range argument as the registry reads it, shared by every call of one run that passes the same range
+    (see :func:`invoke`'s ``memo``): never changed after it is made, so its cache keys are computed once."""
+
+    __slots__ = ("keys_memo",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.keys_memo: dict[str, Any] = {}
 
 
 def _raw(key: tuple) -> tuple[dict[str, Any], Any]:
@@ -572,6 +589,11 @@ RISK_STATS = ("sentence", "base_recommendation", "runner_up", "p_recommendation_
 
 
 def _freeze(x: Any) -> Any:
+    if type(x) is SharedArg:
+        frozen = x.keys_memo.get("frozen")
+        if frozen is None:
+            frozen = x.keys_memo["frozen"] = tuple((k, _freeze(v)) for k, v in x.items())
+        return frozen
     if isinstance(x, dict):
         return tuple((k, _freeze(v)) for k, v in x.items())
     if isinstance(x, (list, tuple)):

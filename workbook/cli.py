@@ -438,12 +438,18 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
     """
     from .fast import PLAN_BACKEND
-    from .limits import run_limited
+    from .limits import run_in_process, run_limited
     from .recalc import recalc
 
-    # In a child process killed at the limit: formualizer's native evaluation cannot be interrupted otherwise.
-    report = run_limited(args.timeout, recalc, args.book, args.output, backend=args.engine, fallback=args.fallback,
-                         plan=args.plan, writes=args.output or args.book)
+    report = None
+    if args.plan and args.engine == "formualizer" and not args.fallback:
+        from .fast import recalc_fast  # the template's compiled plan: Python only, an alarm can stop it here
+
+        report = run_in_process(args.timeout, recalc_fast, args.book, args.output, writes=args.output or args.book)
+    if report is None:
+        # In a child process killed at the limit: formualizer's native evaluation cannot be interrupted otherwise.
+        report = run_limited(args.timeout, recalc, args.book, args.output, backend=args.engine,
+                             fallback=args.fallback, plan=False, writes=args.output or args.book)
     if args.json:
         print(json_text({"file": str(report.path), "backend": report.backend, "ok": report.ok,
                          "check_total": report.check_total, "named": report.named,

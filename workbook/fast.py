@@ -32,7 +32,8 @@ from .xlfast import Bail
 #: A cell element of a worksheet as the template and our writers lay it out (``r`` first).
 CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 #: A formula cell: its formula first, then at most a cached value (formula text holds no ``<``: XML escapes it).
-FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))(?:<v>[^<]*</v>|<v/>)?</c>')
+FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))'
+                          r'(?:<v>[^<]*</v>|<v/>)?</c>')
 _V = re.compile(r"<v>(.*?)</v>", re.S)
 _T_ATTR = re.compile(r'\st="([^"]*)"')
 _TEXT = re.compile(r"<t(?:\s[^>]*)?>(.*?)</t>|<t(?:\s[^>]*)?/>", re.S)
@@ -68,7 +69,10 @@ class SheetScan:
         """The sheet with ``values`` (one per formula cell, in order) as the formula cells' cached values."""
         out = [self.pieces[0]]
         for (ref, f), attrs, value, piece in zip(self.formulas, self.attrs, values, self.pieces[1:], strict=True):
-            out.append(_cell_xml(ref, attrs, f, value))
+            if type(value) is float and value.is_integer() and abs(value) < 1e15:  # most cells: inline
+                out.append(f'<c r="{ref}"{attrs}>{f}<v>{int(value)}</v></c>')
+            else:
+                out.append(_cell_xml(ref, attrs, f, value))
             out.append(piece)
         return "".join(out)
 
@@ -138,6 +142,7 @@ class Context:
         self._memo: dict[Any, Any] = {}
         self._timeline: dict[tuple[str, int, int], Any] = {}
         self._horizon: dict[int, int] = {}
+        self._rows_of: dict[tuple[Any, int, Any], list[Any]] = {}  # (option, range, month) -> line items
         self._errors: dict[int, Any] = {}  # id of a range's rows -> its first error value (None: none)
         self._clean: dict[Any, Any] = {}  # the registry's reading of each range argument
 
@@ -158,13 +163,19 @@ class Context:
             out = self._rows[k] = [flat[i:i + cols] for i in range(0, len(flat), cols)]
         return out
 
+    def LI(self, option: Any, assumptions: Any, item: Any, month: Any) -> Any:  # noqa: N802
+        """BVB_LINE_ITEM: a timeline cell, read from one BVB_LINE_ITEMS call per option and horizon."""
+        rows = self._rows_of.get((option, id(assumptions), month)) if type(month) is float else None
+        if rows is not None:
+            return rows[_line_items()[item]] if item in _line_items() else self.B("BVB_LINE_ITEM", (
+                option, assumptions, item, month))
+        if (type(option) is str and type(item) is str and type(month) is float and month.is_integer()
+                and 1 <= month <= 600 and type(assumptions) is list and item in _line_items()):
+            return self._line_item(option, assumptions, item, int(month))
+        return self.B("BVB_LINE_ITEM", (option, assumptions, item, month))
+
     def B(self, name: str, args: tuple[Any, ...]) -> Any:  # noqa: N802
         """A BVB function's value for these arguments (range arguments are the same list object per range)."""
-        if name == "BVB_LINE_ITEM" and len(args) == 4:
-            option, assumptions, item, month = args
-            if (type(option) is str and type(item) is str and type(month) is float and month.is_integer()
-                    and 1 <= month <= 600 and type(assumptions) is list and item in _line_items()):
-                return self._line_item(option, assumptions, item, int(month))
         key = (name, tuple(("id", id(a)) if type(a) is list else (type(a), a) for a in args))
         hit = self._memo.get(key, _MISS)
         if hit is _MISS:
@@ -209,7 +220,9 @@ class Context:
             if type(rows) is not list:
                 raise Bail(f"BVB_LINE_ITEMS gave {rows!r}")
             self._timeline[key] = rows
-        return rows[_line_items()[item]][month - 1]
+        column = [row[month - 1] for row in rows]  # this month's line items, for the next cells of the column
+        self._rows_of[(option, aid, float(month))] = column
+        return column[_line_items()[item]]
 
     def sensitivity(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
         """Many BVB_SENSITIVITY cells at once: one vectorized engine call per (option, input), the same
@@ -286,6 +299,24 @@ def plan() -> Plan:
     return _PLAN
 
 
+def warm(template: str | Path) -> None:
+    """Load what every recalculation of ``template`` uses (the plan, the engine's modules and price catalog, the
+    scan of each sheet), once per process: a batch's worker then forks a warm child per workbook."""
+    from buildbuy.engine import default_catalog
+    from buildbuy.udfs import registry  # noqa: F401 - imported for its side effect: the functions registered
+
+    from .xlsx import Package
+
+    plan()
+    default_catalog()
+    try:
+        with Package(template) as pkg:
+            for s in pkg.sheets():
+                scan(pkg.read(s.part).decode("utf-8"))
+    except Exception:  # noqa: BLE001 - warming is optional; the recalculation reports any problem itself
+        pass
+
+
 def _strings_loader(pkg: Any) -> Any:
     memo: list[list[str]] = []
 
@@ -311,14 +342,14 @@ def _escape(text: str) -> str:
 def _cell_xml(ref: str, attrs: str, f: str, value: Any) -> str:
     """A formula cell with its cached value, the way :func:`buildbuy.workbook.xlsx.write_cached` writes it
     (``attrs``: its attributes after ``r``, without ``t``)."""
-    from .xlsx import xml_text
-
     t = type(value)
     if t is float:
         return f'<c r="{ref}"{attrs}>{f}<v>{_num_text(value)}</v></c>'
     if t is bool:
         return f'<c r="{ref}"{attrs} t="b">{f}<v>{1 if value else 0}</v></c>'
     if t is str:
+        from .xlsx import xml_text
+
         return f'<c r="{ref}"{attrs} t="str">{f}<v>{_escape(xml_text(value))}</v></c>'
     raise Bail(f"{value!r} to write")
 

@@ -307,6 +307,8 @@ class Compiler:
                 parts.append(f"ctx.RR({code})" if kind == "range" else code)
                 if kind == "array":
                     raise CompileError(f"an array argument to {canonical}")
+            if canonical == "BVB_LINE_ITEM" and len(parts) == 4:  # the timeline: one engine call per option
+                return "scalar", f"ctx.LI({', '.join(parts)})"
             return "scalar", f"ctx.B({canonical!r}, ({', '.join(parts)},))"
         if fn in ("ROW", "COLUMN"):
             return "scalar", self.position(fn, args, cur)

@@ -325,24 +325,45 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
         from buildbuy.engine import BuildBuyError
 
         from . import recalc as rc
-        from .limits import run_limited
+        from .limits import run_in_process, run_limited
+
+        inputs = None
+
+        def planned() -> Any:  # one pass: the template filled in memory and computed by its compiled plan
+            nonlocal inputs
+            with Package(template) as pkg:
+                inputs = scenario_cells(a, pkg, template, unc)
+            from .fast import recalc_fast
+
+            return recalc_fast(template, dst, inputs)
 
         def work() -> Any:
-            if backend == "formualizer":  # one pass: the template is filled in memory and recalculated
-                with Package(template) as pkg:
-                    inputs = scenario_cells(a, pkg, template, unc)
-                return rc.recalc(template, dst, backend=backend, inputs=inputs)
+            if backend == "formualizer":  # one pass, the backend computing what the plan did not vouch for
+                return rc.recalc(template, dst, backend=backend, inputs=inputs, plan=False)
             fill(us, dst, template)
             return rc.recalc(dst, dst, backend=backend)
 
-        try:  # in a child process killed at the limit: a native evaluation cannot be interrupted otherwise
-            rep = run_limited(timeout, work, writes=dst)
+        try:
+            # The plan stays in Python, so an alarm stops it in this process; the backend runs in a child process
+            # killed at the limit, since a native evaluation cannot be interrupted otherwise.
+            rep = run_in_process(timeout, planned, writes=dst) if backend == "formualizer" else None
+            if rep is None:
+                rep = run_limited(timeout, work, writes=dst)
         except BuildBuyError as exc:
             fill(us, dst, template)
             raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
                                     f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
+
+
+def _warm(template: str, backend: str | None) -> None:
+    """A worker's start: the template's compiled plan and the engine loaded once, before the per-workbook
+    children (each recalculation runs in a child killed at its time limit) inherit them."""
+    if backend == "formualizer":
+        from .fast import warm
+
+        warm(template)
 
 
 def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str | Path, *,
@@ -375,11 +396,13 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
     results = []
     bar = _bar(len(jobs), progress)
     if workers <= 1 or len(jobs) == 1:
+        _warm(str(template), recalc_backend)
         for job in jobs:
             results.append(_one(job))
             bar.update(1)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_warm,
+                                 initargs=(str(template), recalc_backend)) as pool:
             for res in pool.map(_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
                 results.append(res)
                 bar.update(1)

@@ -136,7 +136,22 @@ def _cleanup(writes: str | Path | None, started: float) -> None:
         pass
 
 
-def _with_alarm(seconds: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+def run_in_process(seconds: float | None, fn: Callable[..., Any], *args: Any, writes: str | Path | None = None,
+                   **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` here, stopped after ``seconds`` by an alarm: for work that stays in Python
+    (the template's compiled plan), which an alarm interrupts, so no child process is needed. A stopped run
+    leaves no temporary file (``writes``: the file the work replaces atomically)."""
+    if not seconds:
+        return fn(*args, **kwargs)
+    started = time.time()
+    try:
+        return _with_alarm(seconds, fn, *args, **kwargs)
+    except TimeLimitError:
+        _cleanup(writes, started)
+        raise
+
+
+def _with_alarm(seconds: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     def stop(*_: Any) -> None:
         raise TimeLimitError(f"stopped after {seconds:g} s (--timeout)")
 
