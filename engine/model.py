@@ -158,7 +158,29 @@ def api_price_factor(a: Any) -> np.ndarray:
 
 
 def api_cost_per_request_usd(a: Any) -> Any:
-    """Year-1 API price of one request, from the scenario's token counts and prices."""
+    """Year-1 API price of one request, from the scenario's token counts and prices (USD; kept for the last few
+    scenarios, as every line item and run-rate of a scenario asks for it)."""
+    hit = _API_COST_RECENT.get(id(a))
+    if hit is not None and hit[0]() is a:
+        return hit[1]
+    value = _api_cost_per_request_usd(a)
+    try:
+        ref = weakref.ref(a)
+    except TypeError:  # not weak-referenceable (a plain mapping): not kept
+        return value
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    if len(_API_COST_RECENT) >= 8:
+        _API_COST_RECENT.pop(next(iter(_API_COST_RECENT)))
+    _API_COST_RECENT[id(a)] = (ref, value)
+    return value
+
+
+#: api_cost_per_request_usd of the last few scenarios, keyed by identity (a weak reference checks it is the same).
+_API_COST_RECENT: dict[int, tuple[Any, Any]] = {}
+
+
+def _api_cost_per_request_usd(a: Any) -> Any:
     return costs.api_cost_per_request_usd(
         a["input_tokens_per_request"], a["output_tokens_per_request"], a["api_input_usd_per_mtok"],
         a["api_output_usd_per_mtok"], a["api_cached_input_share"], a["api_cached_input_discount"],

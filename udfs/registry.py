@@ -219,6 +219,7 @@ def clear_caches() -> None:
     for cached in (_resolved, _recommendation, _summary, _line_items, _risk_cached):
         cached.cache_clear()
     _ASSUMPTIONS_CACHE.clear()
+    _TABLES.clear()
 
 
 def _rec(assumptions: dict[str, Any]) -> Any:
@@ -607,11 +608,20 @@ def _risk(assumptions, ranges, correlations, draws, seed) -> Any:
 
     draws = DEFAULT_DRAWS if draws is None else draws
     seed = DEFAULT_SEED if seed is None else seed
+    shared = None
+    if type(assumptions) is SharedArg and type(ranges) is SharedArg:  # one run's many cells: found by identity
+        shared = ("risk", id(ranges), _freeze(correlations or []), type(draws), draws, type(seed), seed)
+        hit = assumptions.keys_memo.get(shared)
+        if hit is not None:
+            return hit[0]
     key = (_freeze(assumptions), _freeze(ranges), _freeze(correlations or []), draws, seed)
     try:
-        return _risk_cached(key)
+        result = _risk_cached(key)
     except TypeError:  # unhashable: compute without the cache
-        return _risk_cached.__wrapped__(key)
+        result = _risk_cached.__wrapped__(key)
+    if shared is not None:
+        assumptions.keys_memo[shared] = (result, ranges)
+    return result
 
 
 @lru_cache(maxsize=32)
@@ -626,6 +636,22 @@ def _risk_cached(key: tuple) -> Any:
 
 
 def _risk_tables(r: Any) -> dict[str, list[dict[str, Any]]]:
+    """The P-table, tornado and histogram rows of one Monte Carlo result (built once per result)."""
+    hit = _TABLES.get(id(r))
+    if hit is not None and hit[0] is r:
+        return hit[1]
+    tables = _build_risk_tables(r)
+    if len(_TABLES) >= 8:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[id(r)] = (r, tables)
+    return tables
+
+
+#: _risk_tables of the last few results (the result kept, so its id stays its own).
+_TABLES: dict[int, tuple[Any, dict[str, list[dict[str, Any]]]]] = {}
+
+
+def _build_risk_tables(r: Any) -> dict[str, list[dict[str, Any]]]:
     p_rows = []
     for o in r.options:
         row = {"option": o, "p_cheapest": r.p_cheapest[o]}

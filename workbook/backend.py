@@ -24,8 +24,8 @@ from buildbuy.udfs.conventions import XlError
 from buildbuy.udfs.refs import Cell, FormulaCell
 from buildbuy.udfs.registry import REGISTRY, invoke
 
-BACKENDS = ("formualizer", "formulas")
-DEFAULT_BACKEND = "formualizer"
+from .engines import BACKENDS, DEFAULT_BACKEND  # noqa: F401 - the names, importable from here as before
+
 _MODULES = {"formualizer": "backend_formualizer", "formulas": "backend_formulas"}
 
 

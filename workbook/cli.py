@@ -439,7 +439,6 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     """
     from .fast import PLAN_BACKEND
     from .limits import run_in_process, run_limited
-    from .recalc import recalc
 
     report = None
     if args.plan and args.engine == "formualizer" and not args.fallback:
@@ -447,6 +446,8 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
         report = run_in_process(args.timeout, recalc_fast, args.book, args.output, writes=args.output or args.book)
     if report is None:
+        from .recalc import recalc
+
         # In a child process killed at the limit: formualizer's native evaluation cannot be interrupted otherwise.
         report = run_limited(args.timeout, recalc, args.book, args.output, backend=args.engine,
                              fallback=args.fallback, plan=False, writes=args.output or args.book)
@@ -562,8 +563,8 @@ class _time_limit:
 
 
 def _add_workbook_commands(sub: Any) -> None:
-    from .backend import BACKENDS as engines
-    from .recalc import FALLBACKS
+    from .engines import BACKENDS as engines
+    from .engines import FALLBACKS
     fill = sub.add_parser("fill", help="write scenarios into the template's named input cells")
     fill.add_argument("scenario", nargs="+", help="scenario files (.toml/.json) or folders of them")
     fill.add_argument("-o", "--output", required=True,

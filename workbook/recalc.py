@@ -18,6 +18,7 @@ from buildbuy.udfs.refs import Cell, FormulaCell, cells_in
 
 from .backend import BACKENDS, DEFAULT_BACKEND, BookInfo, Evaluation, called_functions
 from .cached import cached_values
+from .engines import FALLBACKS
 from .recalc_report import (  # noqa: F401 - the report's types, importable from here as before
     MAX_NAMED_CELLS,
     CellError,
@@ -39,8 +40,6 @@ from .xlsx import (
 
 #: Largest number of formula cells a recalculation takes on (memory and time stay bounded).
 MAX_FORMULA_CELLS = 2_000_000
-#: Backends that can stand in for cells the main backend does not evaluate faithfully.
-FALLBACKS = ("libreoffice",)
 
 
 def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEFAULT_BACKEND,
