@@ -568,7 +568,7 @@ def simulate(us: UncertainScenario, draws: int = DEFAULT_DRAWS, seed: int = DEFA
 
     raw_base = {k: base[k] for k in base.given}
     size = chunk or chunk_draws(int(base["horizon_months"]))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed) if unc.ranges else None  # (numpy.random loads only when it draws)
     npv = {o: np.empty(draws) for o in options}
     tco = {o: np.empty(draws) for o in options}
     # Option per draw as a small code (index into options; -1 = none), not as text: 1 byte a draw.
@@ -706,7 +706,10 @@ def _check_int(name: str, value: Any, lo: int, hi: int) -> int:
 
 
 def _stats(x: np.ndarray) -> dict[str, float]:
-    p10, p50, p90 = np.percentile(x, [10, 50, 90])
+    if x.size and x.min() == x.max():  # every draw the same (no uncertain input): each percentile is that value,
+        p10 = p50 = p90 = x.flat[0]  # as np.percentile gives it, without loading numpy.ma on the way
+    else:
+        p10, p50, p90 = np.percentile(x, [10, 50, 90])
     return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(np.mean(x))}
 
 

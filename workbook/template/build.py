@@ -97,16 +97,16 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def build_template(path: str | Path = TEMPLATE_PATH) -> Path:
-    """Write the template to ``path`` (default: the committed one)."""
+    """Write the template to ``path`` (default: the committed one, and then its compiled plan with it, which
+    :mod:`buildbuy.workbook.fast` runs)."""
     path = Path(path)
     path.write_bytes(template_bytes())
+    if path.resolve() == TEMPLATE_PATH.resolve():
+        from ..fastcompile import write_plan
+
+        write_plan(TEMPLATE_PATH)
     return path
 
 
 if __name__ == "__main__":
-    built = build_template(sys.argv[1] if len(sys.argv) > 1 else TEMPLATE_PATH)
-    print(built)
-    if built == TEMPLATE_PATH:  # the committed template: its compiled plan (buildbuy.workbook.fast) goes with it
-        from ..fastcompile import write_plan
-
-        print(write_plan(TEMPLATE_PATH))
+    print(build_template(sys.argv[1] if len(sys.argv) > 1 else TEMPLATE_PATH))
