@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from .xlsx import (
     set_cells,
     sheet_formula_cells,
     to_bytes,
-    write_cached,
+    write_cached_many,
     write_package,
 )
 
@@ -300,30 +301,38 @@ def _check_syntax(path: Path, cells: list[FormulaCell], ev: Evaluation) -> None:
 def _apply(roots: dict[str, Any], cells: list[Any], ev: Evaluation) -> tuple[dict[str, Any], int, list[str]]:
     by_sheet: dict[str, dict[str, Any]] = {}
     touched: set[str] = set()
-    written = 0
     notes: list[str] = []
+    values = ev.values
+    plain: list[tuple[Any, Any]] = []
     for c in cells:
+        key = (c.sheet, c.ref)
         if c.array_ref:
-            values = by_sheet.setdefault(c.sheet, {})
+            in_range = by_sheet.setdefault(c.sheet, {})
             for ref in cells_in(c.array_ref):
-                if (c.sheet, ref) in ev.values:
-                    values[ref] = _storable(ev.values[(c.sheet, ref)])
-        elif (c.sheet, c.ref) in ev.values:
-            write_cached(c.element, _storable(ev.values[(c.sheet, c.ref)]))
+                if (c.sheet, ref) in values:
+                    in_range[ref] = _storable(values[(c.sheet, ref)])
+            continue
+        v = values.get(key, _ABSENT)
+        if v is not _ABSENT:
+            plain.append((c.element, v if type(v) is float and -_FLOAT_MAX <= v <= _FLOAT_MAX else _storable(v)))
             touched.add(c.sheet)
-            written += 1
-        if not c.array_ref and (c.sheet, c.ref) in ev.spills:
-            notes.append(f"{c.sheet}!{c.ref} spills over {ev.spills[(c.sheet, c.ref)]} in {ev.backend}, but the "
+        if key in ev.spills:
+            notes.append(f"{c.sheet}!{c.ref} spills over {ev.spills[key]} in {ev.backend}, but the "
                          f"file declares no array range there: only the first value was written")
+    written = write_cached_many(plain)
     replaced = {}
     for part, (sheet, root) in roots.items():
-        values = by_sheet.get(sheet)
-        if values:
-            set_cells(root, values)
-            written += len(values)
-        if values or sheet in touched:
+        in_range = by_sheet.get(sheet)
+        if in_range:
+            set_cells(root, in_range)
+            written += len(in_range)
+        if in_range or sheet in touched:
             replaced[part] = root
     return replaced, written, notes
+
+
+_ABSENT = object()
+_FLOAT_MAX = sys.float_info.max
 
 
 def _storable(v: Any) -> Any:
