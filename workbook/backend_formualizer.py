@@ -128,10 +128,11 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
 
     formulas = [fc.formula for fc in cells]
     may_spill = set(ft.matching(_MAY_SPILL, formulas))
+    preset = ev.preset
     plan: list[tuple[FormulaCell, list[tuple[str, int, int]], set[str] | None]] = []
     plain: dict[str, list[str]] = {}
     for i, fc in enumerate(cells):
-        if not fc.array_ref and (i not in may_spill or (fc.sheet, fc.ref) in ev.preset):
+        if not fc.array_ref and (i not in may_spill or (preset and (fc.sheet, fc.ref) in preset)):
             plain.setdefault(fc.sheet, []).append(fc.ref)
             continue
         targets = [fc.ref]
@@ -149,17 +150,15 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
             # show #N/A.
             targets = cells_in(fc.array_ref)
         plan.append((fc, [(t, *split_ref(t)) for t in targets], spilled))
-    wanted: dict[str, list[tuple[int, int]]] = {sheet: list(map(split_ref, refs))
-                                                for sheet, refs in plain.items()}
+    values: dict[Cell, Any] = ev.values
+    for sheet, refs in plain.items():  # the bulk: one read per sheet where the cells lie close together
+        got = _read_cells(wb, fz, sheet, list(map(split_ref, refs)))
+        values.update(zip([(sheet, ref) for ref in refs], [v if type(v) in _PLAIN_OUT else value(v) for v in got],
+                          strict=True))
+    wanted: dict[str, list[tuple[int, int]]] = {}
     for fc, located, _ in plan:
         wanted.setdefault(fc.sheet, []).extend((r, c) for _, r, c in located)
     grids = {sheet: _read_blocks(wb, fz, sheet, rc) for sheet, rc in wanted.items()}
-    values: dict[Cell, Any] = ev.values
-    for sheet, refs in plain.items():
-        got = grids[sheet]
-        for ref, rc in zip(refs, wanted[sheet], strict=False):  # (the inspected cells follow the plain ones)
-            v = got[rc]
-            values[(sheet, ref)] = v if type(v) in _PLAIN_OUT else value(v)
     for fc, targets, spilled in plan:
         got = grids[fc.sheet]
         anchor: Any = None
@@ -184,6 +183,21 @@ def read(wb: Any, cells: list[FormulaCell], ev: Evaluation) -> None:
 #: A block read in bulk may hold at most this many cells besides the ones wanted (memory follows the cells that
 #: exist, never the span between two far-apart cells).
 _BLOCK_SLACK = 65_536
+
+
+def _read_cells(wb: Any, fz: Any, sheet: str, wanted: list[tuple[int, int]]) -> list[Any]:
+    """Values at (row, column) positions, in their order: one read of the rectangle around them when it is
+    small enough (see :func:`_read_blocks`), else by bands of rows."""
+    rows = [r for r, _ in wanted]
+    cols = [c for _, c in wanted]
+    r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
+    height, width = r2 - r1 + 1, c2 - c1 + 1
+    if height * width <= 2 * len(wanted) + _BLOCK_SLACK:
+        grid = wb.sheet(sheet).get_values(fz.RangeAddress(sheet, r1, c1, r2, c2))
+        if len(grid) == height and all(len(row) == width for row in grid):
+            return [grid[r - r1][c - c1] for r, c in wanted]
+    got = _read_blocks(wb, fz, sheet, wanted)
+    return [got[rc] for rc in wanted]
 
 
 def _read_blocks(wb: Any, fz: Any, sheet: str, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:

@@ -134,14 +134,19 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
             got = evaluation.values.get(cell)
             if isinstance(got, XlError) and got.code == err.code and not got.message:
                 evaluation.values[cell] = err
-        _messages_for_errors(pkg, roots, cells, info, evaluation)  # the engine's own message per error cell
-        _check_syntax(src, cells, evaluation)
-        if any(v is None or type(v) is XlError for v in evaluation.values.values()):
+        values = evaluation.values
+        odd = _unusual(values)  # the checks below read only cells that do not hold a finite number
+        if any(type(values[k]) is XlError for k in odd):
+            _messages_for_errors(pkg, roots, cells, info, evaluation)  # the engine's own message per error cell
+            _check_syntax(src, cells, evaluation)
+        if any(values[k] is None or type(values[k]) is XlError for k in odd):
             _mark_circular(cells, info, evaluation)  # a cycle shows as an error (formualizer) or a blank (formulas)
+            odd = _unusual(values)
         unfaithful = _unfaithful(cells, info, evaluation)
         # What the file held before, for the cells that now hold an error (pre-existing or introduced?)
-        before = cached_values(pkg, [c for c in cells if any(type(evaluation.values.get((c.sheet, r))) is XlError
-                                                             for r in c.targets())], roots)
+        failed = {k for k in odd if type(values[k]) is XlError}
+        before = cached_values(pkg, [c for c in cells if any((c.sheet, r) in failed for r in c.targets())],
+                               roots) if failed else {}
         report = RecalcReport(dst, backend, len(cells), 0, 0.0, fallback=fallback)
         if fallback:
             report.fallback_cells = _fall_back(src, cells, info, evaluation, unfaithful, before)
@@ -149,7 +154,10 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
         for part in changed:
             replaced[part] = roots[part][1]
         report.values_written, report.notes = written, notes
-        report.errors = _errors(cells, evaluation, before)
+        if report.fallback_cells:
+            odd = _unusual(values)
+        report.errors = _errors(cells, evaluation, before) if any(type(values[k]) in (XlError, float)
+                                                                  for k in odd) else []
         report.unfaithful = [Unfaithful(s, r, f, why) for (s, r), (f, why) in unfaithful.items()]
         report.named = named_values(pkg, evaluation)
         report.check_total = report.named.get("check_total")
@@ -333,6 +341,12 @@ def _apply(roots: dict[str, Any], cells: list[Any], ev: Evaluation) -> tuple[dic
 
 _ABSENT = object()
 _FLOAT_MAX = sys.float_info.max
+
+
+def _unusual(values: dict[Cell, Any]) -> set[Cell]:
+    """Cells whose value is not a finite number (errors, blanks, text, booleans, infinities, arrays): the only
+    ones the error and cycle checks need to read, so a numeric model pays one pass for them."""
+    return {k for k, v in values.items() if type(v) is not float or not -_FLOAT_MAX <= v <= _FLOAT_MAX}
 
 
 def _storable(v: Any) -> Any:
