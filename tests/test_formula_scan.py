@@ -78,3 +78,35 @@ def test_bulk_writer_writes_what_the_one_cell_writer_writes() -> None:
     assert write_cached_many(zip(bulk, values, strict=True)) == len(values)
     assert [etree.tostring(c) for c in bulk] == [etree.tostring(c) for c in one]
     assert bulk[1].findtext(f"{{{NS_MAIN}}}v") == "0.1" and bulk[1].get("t") is None
+
+
+def test_recalc_pauses_the_cyclic_collector_only_while_it_runs(tmp_path) -> None:
+    import gc
+
+    from openpyxl import Workbook
+
+    from buildbuy.workbook.recalc import _collector_paused, recalc
+
+    wb = Workbook()
+    wb.active["A1"] = 2
+    wb.active["A2"] = "=A1*3"
+    wb.save(tmp_path / "b.xlsx")
+    seen = []
+    with _collector_paused(True):
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # a caller that turned it off keeps it off
+        with _collector_paused(True):
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    try:
+        with _collector_paused(True):
+            raise ValueError("x")
+    except ValueError:
+        pass
+    assert gc.isenabled()
+    report = recalc(tmp_path / "b.xlsx", tmp_path / "out.xlsx")
+    assert report.values_written == 1 and gc.isenabled()
