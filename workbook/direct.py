@@ -33,6 +33,7 @@ _NAME_AREA = re.compile(r"^(?:'(?P<q>(?:[^']|'')+)'|(?P<s>[^'!]+))!\$?(?P<a>[A-Z
 #: Functions that return an array (their cells stay with the backend, which spills them).
 _ARRAY_FUNCTIONS = {"BVB_TIMELINE", "BVB_LINE_ITEMS", "BVB_COMPARE"}
 _NOT_CONSTANT = object()
+_BVB = re.compile("BVB")
 
 
 class _Book:
@@ -46,8 +47,16 @@ class _Book:
         self._cells: dict[str, dict[str, Any]] = {}
         self.names = {n.upper(): text for n, text, local in names if local is None}
         self._areas: dict[str, Any] = {}
-        self.formulas: dict[Cell, str] = {}
+        self.formula_cells: list[FormulaCell] = []
+        self._formulas: dict[Cell, str] | None = None
         self._folded: dict[Cell, Any] = {}
+
+    @property
+    def formulas(self) -> dict[Cell, str]:
+        """Formula of each (non-array) formula cell, indexed on first use (most books never need it)."""
+        if self._formulas is None:
+            self._formulas = {(c.sheet, c.ref): c.formula for c in self.formula_cells if not c.array_ref}
+        return self._formulas
 
     def folded(self, sheet: str, ref: str) -> Any:
         """The value of a plain arithmetic formula over constants (see :func:`_fold`), else ``_NOT_CONSTANT``."""
@@ -145,17 +154,18 @@ def direct_values(cells: list[FormulaCell], roots: dict[str, tuple[str, Any]], s
     """
     table = spelling_table()
     book = _Book(roots, strings, names)
-    if not any("BVB" in c.formula.upper() for c in cells):
+    candidates = ft.matching(_BVB, [c.formula for c in cells], upper=True)  # one scan, not one call per cell
+    if not candidates:
         return {}
-    book.formulas = {(c.sheet, c.ref): c.formula for c in cells if not c.array_ref}
+    book.formula_cells = cells
     log = log or CallLog()
     out: dict[Cell, Any] = {}
     timeline: dict[tuple[Any, int], list[tuple[Cell, str, float]]] = {}
     assumptions_of: dict[int, Any] = {}
     memo: dict[Any, Any] = {}
     arg_memo: dict[tuple[str, str], Any] = {}
-    for fc in cells:
-        if fc.array_ref or "BVB" not in fc.formula.upper():
+    for fc in map(cells.__getitem__, candidates):
+        if fc.array_ref:
             continue
         parsed = _parse(fc.formula)
         if parsed is None:

@@ -27,12 +27,16 @@ EMPTY_MEANS_ZERO = frozenset("""
 EMPTY_MEANS_ZERO_IN = {"formualizer": frozenset({"CONCATENATE", "RATE", "TEXT"}), "formulas": frozenset()}
 
 
+#: Where an empty argument may be (a comma followed by a comma or ")"): the formulas :func:`cell_gaps` reads.
+_EMPTY_ARG = re.compile(r",\s*[,)]")
+
+
 def common_gaps(cells: list[FormulaCell], backend: str) -> list[Finding]:
-    """Findings of the rules below for every cell, in cell order."""
+    """Findings of the rules below for every cell, in cell order (only the cells whose formula text may hold an
+    empty argument are read, found in one scan)."""
     out: list[Finding] = []
-    for c in cells:
-        if "," in c.formula:
-            out += cell_gaps(c, backend)
+    for i in ft.matching(_EMPTY_ARG, [c.formula for c in cells]):
+        out += cell_gaps(cells[i], backend)
     return out
 
 
@@ -123,6 +127,16 @@ _KEYWORDS = re.compile("LEFT|RIGHT|EDATE|EOMONTH|YEARFRAC|TEXT|LOOKUP|SUBTOTAL|I
 #: Characters a number format may hold that formualizer's TEXT is known to apply as Excel does.
 _PLAIN_FORMAT = re.compile(r'^(?:[0#?,.%\s$€£¥()+\-/:;]|"[^"]*"|E[+-]|[ymdhsYMDHS]+|AM/PM|\[(?:Red|Black|Green|Blue|'
                            r'h|hh|m|mm|s|ss)\])*$')
+
+
+#: :data:`_KEYWORDS` for upper-case text (a faster scan than a case-blind one).
+_KEYWORDS_UPPER = re.compile(_KEYWORDS.pattern)
+
+
+def value_gap_cells(cells: list[FormulaCell]) -> list[int]:
+    """Indices of the cells :func:`value_gaps` may flag (their formulas name one of the functions it is about),
+    found in one scan; the others need not be read one by one."""
+    return ft.matching(_KEYWORDS_UPPER, [c.formula for c in cells], upper=True)
 
 
 def value_gaps(c: FormulaCell, backend: str, value_of: Any) -> list[str]:

@@ -14,9 +14,10 @@ import os
 import posixpath
 import re
 import stat
+import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 M = f"{{{NS_MAIN}}}"
+_V, _IS, _F, _EXT = f"{M}v", f"{M}is", f"{M}f", f"{M}extLst"
 
 #: Limits against hostile files (stated in the README): the file's own size, its parts, the bytes it inflates to
 #: (counted as they are inflated, never trusting the zip headers), one part's size, and the compression ratio of
@@ -42,6 +44,8 @@ MAX_RATIO = 200
 #: How far into an XML part its prolog (declaration, comments) may run before the root element.
 MAX_PROLOG_BYTES = 1 << 20
 _CHUNK = 1 << 16
+_FINITE_MAX = sys.float_info.max
+_FINITE_MIN = -_FINITE_MAX
 
 
 class WorkbookFileError(BuildBuyError):
@@ -345,15 +349,19 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
     array_cells = 0
     book = root.getroottree().docinfo.URL
     where = f"{book}: sheet {sheet!r}" if book else f"sheet {sheet!r}"
-    for f in root.iter(f"{M}f"):
+    for f in root.iter(_F):
+        text = f.text or ""
+        kind = f.get("t")
         c = f.getparent()
         ref = c.get("r", "")
-        kind = f.get("t")
-        text = f.text or ""
         if len(text) > MAX_FORMULA_CHARS:
             raise WorkbookFileError(f"{where}: the formula at {ref} has {len(text):,} characters, more than "
                                     f"Excel's limit of {MAX_FORMULA_CHARS:,}")
-        if kind == "shared":
+        if kind is None or kind == "normal":  # the common case first
+            if text and not text.isspace():
+                out.append(FormulaCell(sheet, ref, "=" + text, None, False, c))
+            # else an empty <f> (Excel writes <f ca="1"/> in some cells): nothing to compute, the value stays
+        elif kind == "shared":
             si = f.get("si", "")
             if text:
                 anchors[si] = (ref, text)
@@ -378,8 +386,7 @@ def sheet_formula_cells(root: etree._Element, sheet: str) -> list[FormulaCell]:
             out.append(FormulaCell(sheet, ref, "=" + text, area, False, c))
         elif text.strip():
             out.append(FormulaCell(sheet, ref, "=" + text, None, False, c))
-        # else an empty <f> (Excel writes <f ca="1"/> in some cells, and data tables have no text): nothing to
-        # compute, the cached value stays
+        # else an empty <f> (data tables, t="dataTable", have no text): nothing to compute, the value stays
     return out
 
 
@@ -477,12 +484,29 @@ def clear_values(root: etree._Element, refs: set[str]) -> None:
             c.attrib.pop("t", None)
 
 
-_V, _IS, _F, _EXT = f"{M}v", f"{M}is", f"{M}f", f"{M}extLst"
 
 
 def write_cached(cell: etree._Element, value: Any) -> None:
     """Store a formula's result in its own ``<c>`` element (formula kept)."""
     _write(cell, value, False)
+
+
+def write_cached_many(items: Iterable[tuple[etree._Element, Any]]) -> int:
+    """:func:`write_cached` for many (cell, value) pairs; returns how many. The common case, a finite number
+    into a cell that already ends with its ``<v>``, is done here without a call per cell. A value that is not a
+    finite number is written as :func:`write_cached` writes it (callers turn infinities into errors first)."""
+    n = 0
+    for cell, value in items:
+        n += 1
+        if type(value) is float and _FINITE_MIN <= value <= _FINITE_MAX and len(cell):
+            last = cell[-1]
+            if last.tag == _V:
+                last.text = str(int(value)) if value.is_integer() and -1e15 < value < 1e15 else repr(value)
+                if cell.get("t") is not None:
+                    del cell.attrib["t"]
+                continue
+        _write(cell, value, False)
+    return n
 
 
 def _write(cell: etree._Element, value: Any, as_input: bool) -> None:
