@@ -370,22 +370,29 @@ def _with_value(assumptions: dict[str, Any], key: str, value: Any) -> dict[str, 
     return raw
 
 
-def sensitivity_many(option: Any, assumptions: Any, key: Any, values: list[Any]) -> list[Any]:
-    """BVB_SENSITIVITY for many values of one input, as :func:`invoke` gives each cell, in one vectorized
-    engine call (cells with anything but a plain number, or a batch the engine refuses, are computed one by
-    one, so each keeps its own message)."""
+def sensitivity_many(assumptions: Any, key: Any, pairs: list[tuple[Any, Any]]) -> list[Any]:
+    """BVB_SENSITIVITY for many (option, value) cells of one input, as :func:`invoke` gives each cell: the
+    scenario resolved once with the input at all the values (one vectorized engine call per option). Cells with
+    anything but a plain number, or a batch the engine refuses, are computed one by one, so each keeps its own
+    message."""
     fn = REGISTRY["BVB_SENSITIVITY"]
-    if len(values) > 1 and all(type(x) is float for x in values):
+    values = [v for _, v in pairs]
+    if len(pairs) > 1 and all(type(v) is float for v in values):
         try:
-            o, a, k = (_clean(arg, v) for arg, v in zip(fn.args[:3], (option, assumptions, key), strict=True))
-            if o is not None and k is not None and a is not None:
-                xs = np.array(values, dtype=float)
-                got = np.broadcast_to(np.asarray(_bvb_sensitivity(o, a, k, xs), dtype=float), xs.shape)
-                if np.all(np.isfinite(got)):
-                    return [float(x) for x in got]
+            a, k = _clean(fn.args[1], assumptions), _clean(fn.args[2], key)
+            options = [_clean(fn.args[0], o) for o, _ in pairs]
+            if a is not None and k is not None and all(o is not None for o in options):
+                distinct = list(dict.fromkeys(values))
+                xs = np.array(distinct, dtype=float)
+                scenario = _scenario(_with_value(a, k, xs))
+                got = {o: np.broadcast_to(np.asarray(model.annual_cost(model.normalize_option(o), scenario),
+                                                     dtype=float), xs.shape) for o in dict.fromkeys(options)}
+                if all(np.all(np.isfinite(g)) for g in got.values()):
+                    at = {x: i for i, x in enumerate(distinct)}
+                    return [float(got[o][at[v]]) for o, v in zip(options, values, strict=True)]
         except BuildBuyError:
             pass
-    return [invoke("BVB_SENSITIVITY", option, assumptions, key, x) for x in values]
+    return [invoke("BVB_SENSITIVITY", o, assumptions, key, v) for o, v in pairs]
 
 
 @udf("BVB_COMPARE", "All options side by side, with a header row (spills 5 x 5).",

@@ -225,17 +225,17 @@ class Context:
         return column[_line_items()[item]]
 
     def sensitivity(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """Many BVB_SENSITIVITY cells at once: one vectorized engine call per (option, input), the same
-        figures as one call per cell."""
+        """Many BVB_SENSITIVITY cells at once: per input, the scenario resolved once at all the values and one
+        vectorized engine call per option; the same figures as one call per cell."""
         from buildbuy.udfs.registry import sensitivity_many
 
         groups: dict[tuple[Any, ...], list[int]] = {}
-        for i, (option, assumptions, key, _value) in enumerate(calls):
-            groups.setdefault((option, id(assumptions), key), []).append(i)
+        for i, (_option, assumptions, key, _value) in enumerate(calls):
+            groups.setdefault((id(assumptions), type(key), key), []).append(i)
         out: list[Any] = [None] * len(calls)
         for members in groups.values():
-            option, assumptions, key, _ = calls[members[0]]
-            results = sensitivity_many(option, assumptions, key, [calls[i][3] for i in members])
+            _, assumptions, key, _ = calls[members[0]]
+            results = sensitivity_many(assumptions, key, [(calls[i][0], calls[i][3]) for i in members])
             for i, r in zip(members, results, strict=True):
                 out[i] = r
         return out
