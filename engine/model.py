@@ -160,24 +160,33 @@ def api_price_factor(a: Any) -> np.ndarray:
 def api_cost_per_request_usd(a: Any) -> Any:
     """Year-1 API price of one request, from the scenario's token counts and prices (USD; kept for the last few
     scenarios, as every line item and run-rate of a scenario asks for it)."""
-    hit = _API_COST_RECENT.get(id(a))
+    return _recent("api_cost_per_request", a, (), lambda: _api_cost_per_request_usd(a))
+
+
+#: Figures of the last few scenarios that several answers share: (what, id(scenario), arguments) -> (weak
+#: reference to the scenario, value). The weak reference proves it is the same scenario (scenarios never change).
+_RECENT_FIGURES: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_RECENT_FIGURES_SIZE = 64
+
+
+def _recent(what: str, a: Any, args: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()`` for scenario ``a``, kept for the last few scenarios (by identity; arrays made read-only)."""
+    key = (what, id(a), args)
+    hit = _RECENT_FIGURES.get(key)
     if hit is not None and hit[0]() is a:
         return hit[1]
-    value = _api_cost_per_request_usd(a)
+    value = compute()
     try:
         ref = weakref.ref(a)
     except TypeError:  # not weak-referenceable (a plain mapping): not kept
         return value
-    if isinstance(value, np.ndarray):
-        value.setflags(write=False)
-    if len(_API_COST_RECENT) >= 8:
-        _API_COST_RECENT.pop(next(iter(_API_COST_RECENT)))
-    _API_COST_RECENT[id(a)] = (ref, value)
+    for x in value if isinstance(value, tuple) else (value,):
+        if isinstance(x, np.ndarray):
+            x.setflags(write=False)
+    if len(_RECENT_FIGURES) >= _RECENT_FIGURES_SIZE:
+        _RECENT_FIGURES.pop(next(iter(_RECENT_FIGURES)))
+    _RECENT_FIGURES[key] = (ref, value)
     return value
-
-
-#: api_cost_per_request_usd of the last few scenarios, keyed by identity (a weak reference checks it is the same).
-_API_COST_RECENT: dict[int, tuple[Any, Any]] = {}
 
 
 def _api_cost_per_request_usd(a: Any) -> Any:
@@ -241,7 +250,14 @@ class ServingPlan:
 
 
 def serving_plan(a: Any, model_parameters: Any = None, active_parameters: Any = None) -> ServingPlan:
-    """The serving plan of a model (FINE-TUNE's open-weight model by default) on the scenario's GPUs."""
+    """The serving plan of a model (FINE-TUNE's open-weight model by default) on the scenario's GPUs (kept for
+    the last few scenarios: every timeline of a scenario asks for it)."""
+    if model_parameters is None and active_parameters is None:
+        return _recent("serving_plan", a, (), lambda: _serving_plan(a, None, None))
+    return _serving_plan(a, model_parameters, active_parameters)
+
+
+def _serving_plan(a: Any, model_parameters: Any, active_parameters: Any) -> ServingPlan:
     params = a["serving_model_parameters"] if model_parameters is None else model_parameters
     active = a["serving_active_parameters"] if active_parameters is None else active_parameters
     context = tokens_per_request(a)
@@ -263,7 +279,7 @@ def serving_plan(a: Any, model_parameters: Any = None, active_parameters: Any = 
 
 def _train_plan(a: Any) -> ServingPlan:
     """TRAIN serves its own model (model_parameters, dense), shaped like the serving model for the KV cache."""
-    return serving_plan(a, a["model_parameters"], a["model_parameters"])
+    return _recent("train_plan", a, (), lambda: _serving_plan(a, a["model_parameters"], a["model_parameters"]))
 
 
 # ----------------------------------------------------------------------------------- the timeline
@@ -770,6 +786,10 @@ def _linear_terms(option: str, a: Any) -> tuple[float, float, float]:
     With the serving GPUs held fixed the run-rate is a straight line in volume and in GPUs, so three
     evaluations of :func:`annual_cost` give its coefficients exactly.
     """
+    return _recent("linear_terms", a, (option,), lambda: _linear_terms_of(option, a))
+
+
+def _linear_terms_of(option: str, a: Any) -> tuple[float, float, float]:
     base = float(annual_cost(option, a, 0.0, gpus=0.0))
     # Far-apart points, so that the fixed part's rounding does not leak into the slopes.
     per_request = (float(annual_cost(option, a, _PROBE_VOLUME, gpus=0.0)) - base) / _PROBE_VOLUME
@@ -875,6 +895,10 @@ def _breakpoints(plan: ServingPlan | None, lo: float, hi: float, most: int) -> n
 # ----------------------------------------------------------------------------------- break-even in time
 def _cumulative_at_month_ends(option: str, a: Any) -> tuple[np.ndarray, np.ndarray]:
     """(lumps at each month's start, running cost through each month), both (..., horizon)."""
+    return _recent("month_ends", a, (option,), lambda: _month_ends(option, a))
+
+
+def _month_ends(option: str, a: Any) -> tuple[np.ndarray, np.ndarray]:
     items = line_items(option, a)
     lumps = sum(v for k, v in items.items() if LINE_ITEMS[k].at_month_start)
     running = sum(v for k, v in items.items() if not LINE_ITEMS[k].at_month_start)
@@ -947,7 +971,8 @@ def _pair_crossings(a: Any, option_a: str, option_b: str) -> tuple[np.ndarray, n
     oa, ob = normalize_option(option_a), normalize_option(option_b)
     if oa == ob:
         raise InputError("option_b", option_b, f"an option other than option_a ({oa})")
-    return _crossings(_cumulative_at_month_ends(oa, a), _cumulative_at_month_ends(ob, a))
+    return _recent("crossings", a, (oa, ob),
+                   lambda: _crossings(_cumulative_at_month_ends(oa, a), _cumulative_at_month_ends(ob, a)))
 
 
 def _or_raise(x: np.ndarray, a: Any, option_a: str, option_b: str) -> Any:
@@ -958,7 +983,7 @@ def _or_raise(x: np.ndarray, a: Any, option_a: str, option_b: str) -> Any:
                 f"{normalize_option(option_b)} is not cumulatively cheaper than {normalize_option(option_a)} "
                 f"within {a['horizon_months']} months")
         return float(x)
-    return x
+    return x.copy()  # the kept figure stays read-only; the caller gets its own array
 
 
 # ----------------------------------------------------------------------------------- ownership, training

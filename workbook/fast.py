@@ -58,11 +58,21 @@ class SheetScan:
         #: every formula in the sheet is in a cell laid out as FORMULA_CELL reads it
         self.complete = len(self.formulas) == xml.count("<f>") + xml.count("<f ") + xml.count("<f/>")
         self._cells: dict[str, tuple[str, str | None]] | None = None
+        self._digest: bytes | None = None
+
+    def digest(self) -> bytes:
+        """A digest of the sheet's formula cells (address and formula as stored), kept with the scan."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            for ref, f in self.formulas:
+                h.update(f"{ref}\0{f}\0".encode())
+            self._digest = h.digest()
+        return self._digest
 
     def cell(self, ref: str) -> tuple[str, str | None]:
         """(attributes, inner XML or None) of a cell; ("", None) when the sheet has no such cell."""
-        if self._cells is None:
-            self._cells = {m.group(1): (m.group(2), m.group(3)) for m in CELL.finditer(self.xml)}
+        if self._cells is None:  # the cells between the formula cells (every leaf is one of them)
+            self._cells = {m.group(1): (m.group(2), m.group(3)) for m in CELL.finditer("".join(self.pieces))}
         return self._cells.get(ref, ("", None))
 
     def write(self, values: Sequence[Any]) -> str:
@@ -99,8 +109,7 @@ def signature(sheet_names: Sequence[str], names: Sequence[tuple[str, str, str | 
     h.update(repr(sorted(names)).encode())
     for name, scan in zip(sheet_names, scans, strict=True):
         h.update(f"\0sheet {name}\0".encode())
-        for ref, f in scan.formulas:
-            h.update(f"{ref}\0{f}\0".encode())
+        h.update(scan.digest())
     return h.hexdigest()
 
 
@@ -355,71 +364,78 @@ def _cell_xml(ref: str, attrs: str, f: str, value: Any) -> str:
 
 
 def recalc_fast(src: str | Path, dst: str | Path | None = None,
-                inputs: dict[str, dict[str, Any]] | None = None) -> Any:
+                inputs: dict[str, dict[str, Any]] | None = None, *, package: Any = None) -> Any:
     """Recalculate a filled template with the compiled plan and write it to ``dst`` (default ``src``),
     atomically; returns the :class:`~buildbuy.workbook.recalc.RecalcReport`, or None when the workbook is not
     the template as built or a value needs the general path (nothing is written then).
 
-    ``inputs``: sheet -> {cell: value} written into the input cells first, as :func:`fill` writes them."""
+    ``inputs``: sheet -> {cell: value} written into the input cells first, as :func:`fill` writes them.
+    ``package``: ``src`` already open (a batch's workers keep the template open), left open."""
+    if package is not None:
+        return _recalc_fast(package, Path(dst) if dst is not None else Path(src), inputs)
+    from .xlsx import Package
+
+    with Package(src) as pkg:
+        return _recalc_fast(pkg, Path(dst) if dst is not None else Path(src), inputs)
+
+
+def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) -> Any:
     from .recalc_report import RecalcReport, _single_cell_names, named_values
-    from .xlsx import Package, set_cells, to_bytes, write_package
+    from .xlsx import set_cells, to_bytes, write_package
 
     t0 = time.perf_counter()
     p = plan()
-    src = Path(src)
-    dst = Path(dst) if dst is not None else src
-    with Package(src) as pkg:
-        sheets = pkg.sheets()
-        names = pkg.defined_names()
-        texts: dict[str, str] = {}
-        for s in sheets:
-            if inputs and s.name in inputs:
-                root = pkg.xml(s.part)
-                set_cells(root, inputs[s.name], as_input=True)
-                texts[s.name] = to_bytes(root).decode("utf-8")
-            else:
-                texts[s.name] = pkg.read(s.part).decode("utf-8")
-        scans = [scan(texts[s.name]) for s in sheets]
-        if not all(sc.complete for sc in scans):
-            return None
-        if signature([s.name for s in sheets], names, scans) != p.signature:
-            return None
-        by_sheet = {s.name: sc for s, sc in zip(sheets, scans, strict=True)}
-        strings = _strings_loader(pkg)
-        v: list[Any] = [None] * p.size
-        try:
-            for i, (sheet, ref) in enumerate(p.leaves):
-                attrs, inner = by_sheet[sheet].cell(ref)
-                v[i] = leaf_value(attrs, inner, strings)
-                if type(v[i]) is XlError:
-                    return None
-            ctx = Context(v, p.ranges)
-            p.run(v, ctx)
-        except Bail:
-            return None
-        values: dict[tuple[str, str], Any] = {}
-        first = len(p.leaves)
-        for i, (sheet, ref) in enumerate(p.formulas, first):
-            x = v[i]
-            if type(x) is XlError or (type(x) is float and x != x):
+    sheets = pkg.sheets()
+    names = pkg.defined_names()
+    texts: dict[str, str] = {}
+    for s in sheets:
+        if inputs and s.name in inputs:
+            root = pkg.xml(s.part)
+            set_cells(root, inputs[s.name], as_input=True)
+            texts[s.name] = to_bytes(root).decode("utf-8")
+        else:
+            texts[s.name] = pkg.read(s.part).decode("utf-8")
+    scans = [scan(texts[s.name]) for s in sheets]
+    if not all(sc.complete for sc in scans):
+        return None
+    if signature([s.name for s in sheets], names, scans) != p.signature:
+        return None
+    by_sheet = {s.name: sc for s, sc in zip(sheets, scans, strict=True)}
+    strings = _strings_loader(pkg)
+    v: list[Any] = [None] * p.size
+    try:
+        for i, (sheet, ref) in enumerate(p.leaves):
+            attrs, inner = by_sheet[sheet].cell(ref)
+            v[i] = leaf_value(attrs, inner, strings)
+            if type(v[i]) is XlError:
                 return None
-            values[(sheet, ref)] = x
-        replaced: dict[str, bytes] = {}
-        try:
-            for s in sheets:
-                sc = by_sheet[s.name]
-                if sc.formulas:
-                    replaced[s.part] = sc.write([values[(s.name, ref)] for ref, _ in sc.formulas]).encode("utf-8")
-                elif inputs and s.name in inputs:
-                    replaced[s.part] = sc.xml.encode("utf-8")
-        except Bail:
+        ctx = Context(v, p.ranges)
+        p.run(v, ctx)
+    except Bail:
+        return None
+    values: dict[tuple[str, str], Any] = {}
+    first = len(p.leaves)
+    for i, (sheet, ref) in enumerate(p.formulas, first):
+        x = v[i]
+        if type(x) is XlError or (type(x) is float and x != x):
             return None
-        report = RecalcReport(dst, PLAN_BACKEND, len(values), len(values), 0.0)
-        report.notes = []
-        report.named = named_values(pkg, _Values(values))
-        report.check_total = report.named.get("check_total")
-        report.input_cells = _single_cell_names(names)
-        write_package(pkg, dst, replaced)
+        values[(sheet, ref)] = x
+    replaced: dict[str, bytes] = {}
+    try:
+        for s in sheets:
+            sc = by_sheet[s.name]
+            if sc.formulas:
+                replaced[s.part] = sc.write([values[(s.name, ref)] for ref, _ in sc.formulas]).encode("utf-8")
+            elif inputs and s.name in inputs:
+                replaced[s.part] = sc.xml.encode("utf-8")
+    except Bail:
+        return None
+    report = RecalcReport(dst, PLAN_BACKEND, len(values), len(values), 0.0)
+    report.notes = []
+    report.named = named_values(pkg, _Values(values))
+    report.check_total = report.named.get("check_total")
+    report.input_cells = _single_cell_names(names)
+    write_package(pkg, dst, replaced)
     report.seconds = time.perf_counter() - t0
     return report
 

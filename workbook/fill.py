@@ -331,11 +331,11 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
 
         def planned() -> Any:  # one pass: the template filled in memory and computed by its compiled plan
             nonlocal inputs
-            with Package(template) as pkg:
-                inputs = scenario_cells(a, pkg, template, unc)
             from .fast import recalc_fast
 
-            return recalc_fast(template, dst, inputs)
+            pkg = _open_template(template)
+            inputs = scenario_cells(a, pkg, template, unc)
+            return recalc_fast(template, dst, inputs, package=pkg)
 
         def work() -> Any:
             if backend == "formualizer":  # one pass, the backend computing what the plan did not vouch for
@@ -355,6 +355,24 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
                                     f"values)") from None
         report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
     return name, dst, report
+
+
+_TEMPLATES: dict[str, tuple[tuple[int, int, int], Package]] = {}
+
+
+def _open_template(template: str) -> Package:
+    """The template, opened once per process and kept open while the file is unchanged (a batch reads it for
+    every scenario; its parts are inflated once)."""
+    st = os.stat(template)
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _TEMPLATES.get(template)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    if hit is not None:
+        hit[1].close()
+    pkg = Package(template)
+    _TEMPLATES[template] = (stamp, pkg)
+    return pkg
 
 
 def _warm(template: str, backend: str | None) -> None:

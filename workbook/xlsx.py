@@ -272,6 +272,12 @@ class Package:
 
     def sheets(self) -> list[SheetInfo]:
         """The worksheets in workbook order, with their part paths (chartsheets left out)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if "sheets" not in memo:
+            memo["sheets"] = self._sheets()
+        return list(memo["sheets"])
+
+    def _sheets(self) -> list[SheetInfo]:
         wb = self.xml("xl/workbook.xml")
         rels = self._rels("xl/workbook.xml")
         out = []
@@ -291,9 +297,12 @@ class Package:
 
     def defined_names(self) -> list[tuple[str, str, str | None]]:
         """(name, reference text, local sheet index or None) of every defined name."""
-        wb = self.xml("xl/workbook.xml")
-        return [(d.get("name", ""), (d.text or "").strip(), d.get("localSheetId"))
-                for d in wb.iter(f"{M}definedName")]
+        memo = self.__dict__.setdefault("_memo", {})
+        if "names" not in memo:
+            wb = self.xml("xl/workbook.xml")
+            memo["names"] = [(d.get("name", ""), (d.text or "").strip(), d.get("localSheetId"))
+                             for d in wb.iter(f"{M}definedName")]
+        return list(memo["names"])
 
     def _rels(self, part: str) -> dict[str, str]:
         folder, base = posixpath.split(part)
