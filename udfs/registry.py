@@ -717,12 +717,54 @@ def _bvb_risk_histogram(assumptions, ranges, correlations, draws, seed) -> Any:
      CORRELATIONS, DRAWS, SEED,
      Arg("past_end", 'what rows past the last one show, default "" (blank)', "scalar", True))
 def _bvb_risk_cell(assumptions, ranges, table, row, column, correlations, draws, seed, past_end) -> Any:
-    columns = {"p_table": P_TABLE_COLUMNS, "tornado": TORNADO_COLUMNS, "histogram": HISTOGRAM_COLUMNS}
-    if table not in columns:
-        raise InputError("table", table, "one of " + ", ".join(repr(t) for t in columns))
-    if column not in columns[table]:
-        raise InputError("column", column, f"a column of {table}: " + ", ".join(columns[table]))
-    rows = _risk_tables(_risk(assumptions, ranges, correlations, draws, seed))[table]
+    _risk_cell_check(table, column)
+    return _risk_cell(_risk_tables(_risk(assumptions, ranges, correlations, draws, seed)), table, row, column,
+                      past_end)
+
+
+_RISK_COLUMNS = {"p_table": P_TABLE_COLUMNS, "tornado": TORNADO_COLUMNS, "histogram": HISTOGRAM_COLUMNS}
+
+
+def _risk_cell_check(table: Any, column: Any) -> None:
+    if table not in _RISK_COLUMNS:
+        raise InputError("table", table, "one of " + ", ".join(repr(t) for t in _RISK_COLUMNS))
+    if column not in _RISK_COLUMNS[table]:
+        raise InputError("column", column, f"a column of {table}: " + ", ".join(_RISK_COLUMNS[table]))
+
+
+def risk_tables_of(assumptions: Any, ranges: Any, correlations: Any, draws: Any, seed: Any,
+                   memo: dict[Any, Any]) -> dict[str, list[dict[str, Any]]] | None:
+    """The risk tables BVB_RISK_CELL reads for these arguments (as the sheet passes them; ``memo`` as for
+    :func:`invoke`), or None when the arguments or the Monte Carlo give an error (the cells then report it)."""
+    fn = REGISTRY["BVB_RISK_CELL"]
+    try:
+        a, r = _clean_memo(fn.args[0], assumptions, memo), _clean_memo(fn.args[1], ranges, memo)
+        c = _clean_memo(fn.args[5], correlations, memo)
+        d, s = _clean(fn.args[6], draws), _clean(fn.args[7], seed)
+        if a is None or r is None:
+            return None
+        return _risk_tables(_risk(a, r, c, d, s))
+    except Exception:  # noqa: BLE001 - any failure: each cell asks invoke, which reports it
+        return None
+
+
+def risk_cell_of(tables: dict[str, list[dict[str, Any]]], table: Any, row: Any, column: Any,
+                 past_end: Any = None) -> Any:
+    """One BVB_RISK_CELL value from its Monte Carlo's tables, as :func:`invoke` gives it; None when the cell's
+    own arguments need invoke (an error to report)."""
+    fn = REGISTRY["BVB_RISK_CELL"]
+    try:
+        t, w, c = _clean(fn.args[2], table), _clean(fn.args[3], row), _clean(fn.args[4], column)
+        if t is None or w is None or c is None:
+            return None
+        _risk_cell_check(t, c)
+        return to_excel(_risk_cell(tables, t, w, c, _clean(fn.args[8], past_end)))
+    except Exception:  # noqa: BLE001 - invoke reports it with its message
+        return None
+
+
+def _risk_cell(tables: dict[str, list[dict[str, Any]]], table: str, row: Any, column: str, past_end: Any) -> Any:
+    rows = tables[table]
     if table == "p_table" and isinstance(row, str):
         return rows[model.OPTIONS.index(model.normalize_option(row))][column]
     if isinstance(row, bool) or not isinstance(row, (int, float)) or row < 1 or row != int(row):

@@ -79,8 +79,9 @@ class SheetScan:
         """The sheet with ``values`` (one per formula cell, in order) as the formula cells' cached values."""
         out = [self.pieces[0]]
         for (ref, f), attrs, value, piece in zip(self.formulas, self.attrs, values, self.pieces[1:], strict=True):
-            if type(value) is float and value.is_integer() and abs(value) < 1e15:  # most cells: inline
-                out.append(f'<c r="{ref}"{attrs}>{f}<v>{int(value)}</v></c>')
+            if type(value) is float and -1e15 < value < 1e15:  # most cells: inline (as _num_text writes them)
+                text = int(value) if value.is_integer() else repr(value)
+                out.append(f'<c r="{ref}"{attrs}>{f}<v>{text}</v></c>')
             else:
                 out.append(_cell_xml(ref, attrs, f, value))
             out.append(piece)
@@ -153,6 +154,7 @@ class Context:
         self._horizon: dict[int, int] = {}
         self._rows_of: dict[tuple[Any, int, Any], list[Any]] = {}  # (option, range, month) -> line items
         self._errors: dict[int, Any] = {}  # id of a range's rows -> its first error value (None: none)
+        self._risk: dict[tuple[Any, ...], Any] = {}  # the Monte Carlo's tables per argument set
         self._clean: dict[Any, Any] = {}  # the registry's reading of each range argument
 
     def R(self, k: int) -> list[Any]:  # noqa: N802 - short names keep the generated plan readable
@@ -182,6 +184,25 @@ class Context:
                 and 1 <= month <= 600 and type(assumptions) is list and item in _line_items()):
             return self._line_item(option, assumptions, item, int(month))
         return self.B("BVB_LINE_ITEM", (option, assumptions, item, month))
+
+    def RC(self, assumptions: Any, ranges: Any, table: Any, row: Any, column: Any, correlations: Any,  # noqa: N802
+           draws: Any, seed: Any, *past_end: Any) -> Any:
+        """BVB_RISK_CELL: a cell of the risk tables, the Monte Carlo's tables found once per run."""
+        from buildbuy.udfs.registry import risk_cell_of, risk_tables_of
+
+        args = (assumptions, ranges, table, row, column, correlations, draws, seed, *past_end)
+        if type(assumptions) is list and type(ranges) is list and type(draws) is not list and type(seed) is not list \
+                and type(correlations) in (list, type(None)):
+            key = (id(assumptions), id(ranges), id(correlations), type(draws), draws, type(seed), seed)
+            tables = self._risk.get(key, _MISS)
+            if tables is _MISS:
+                tables = self._risk[key] = risk_tables_of(assumptions, ranges, correlations, draws, seed,
+                                                          self._clean)
+            if tables is not None and not any(type(x) is XlError for x in (table, row, column, *past_end)):
+                value = risk_cell_of(tables, table, row, column, *past_end)
+                if value is not None and type(value) is not XlError:
+                    return value
+        return self.B("BVB_RISK_CELL", args)
 
     def B(self, name: str, args: tuple[Any, ...]) -> Any:  # noqa: N802
         """A BVB function's value for these arguments (range arguments are the same list object per range)."""
@@ -283,6 +304,18 @@ class Plan:
         exec(compile("".join(data["shapes"]), str(PLAN_PATH), "exec"), namespace)  # noqa: S102 - our own plan
         self.shapes = [namespace[f"s{i}"] for i in range(len(data["shapes"]))]
         self.steps = data["steps"]
+        first = len(self.leaves)
+        #: (sheet, cell) -> slot of every formula cell
+        self.slot_of: dict[tuple[str, str], int] = {k: i for i, k in enumerate(self.formulas, first)}
+        self._sheet_slots: dict[str, list[int]] = {}
+
+    def sheet_slots(self, sheet: str, sc: SheetScan) -> list[int]:
+        """The slots of a sheet's formula cells in the order its XML holds them (the template's order: the
+        signature matched)."""
+        slots = self._sheet_slots.get(sheet)
+        if slots is None:
+            slots = self._sheet_slots[sheet] = [self.slot_of[(sheet, ref)] for ref, _ in sc.formulas]
+        return slots
 
     def run(self, v: list[Any], ctx: Context) -> None:
         """Compute every formula cell into ``v`` (the leaves already in place), in dependency order."""
@@ -413,26 +446,22 @@ def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) 
         p.run(v, ctx)
     except Bail:
         return None
-    values: dict[tuple[str, str], Any] = {}
-    first = len(p.leaves)
-    for i, (sheet, ref) in enumerate(p.formulas, first):
-        x = v[i]
+    for x in v[len(p.leaves):]:
         if type(x) is XlError or (type(x) is float and x != x):
             return None
-        values[(sheet, ref)] = x
     replaced: dict[str, bytes] = {}
     try:
         for s in sheets:
             sc = by_sheet[s.name]
             if sc.formulas:
-                replaced[s.part] = sc.write([values[(s.name, ref)] for ref, _ in sc.formulas]).encode("utf-8")
+                replaced[s.part] = sc.write([v[i] for i in p.sheet_slots(s.name, sc)]).encode("utf-8")
             elif inputs and s.name in inputs:
                 replaced[s.part] = sc.xml.encode("utf-8")
     except Bail:
         return None
-    report = RecalcReport(dst, PLAN_BACKEND, len(values), len(values), 0.0)
+    report = RecalcReport(dst, PLAN_BACKEND, len(p.formulas), len(p.formulas), 0.0)
     report.notes = []
-    report.named = named_values(pkg, _Values(values))
+    report.named = named_values(pkg, _Values(p, v))
     report.check_total = report.named.get("check_total")
     report.input_cells = _single_cell_names(names)
     write_package(pkg, dst, replaced)
@@ -441,7 +470,26 @@ def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) 
 
 
 class _Values:
-    """The computed values where :func:`named_values` expects an evaluation."""
+    """The computed values where :func:`named_values` expects an evaluation: ``values``, (sheet, cell) ->
+    value for the formula cells."""
 
-    def __init__(self, values: dict[tuple[str, str], Any]) -> None:
-        self.values = values
+    def __init__(self, p: Plan, v: list[Any]) -> None:
+        self.values = _Slots(p.slot_of, v)
+
+
+class _Slots(dict):
+    """(sheet, cell) -> value, read from the plan's slots on demand (only the named cells are asked for)."""
+
+    def __init__(self, slot_of: dict[tuple[str, str], int], v: list[Any]) -> None:
+        super().__init__()
+        self._slot_of, self._v = slot_of, v
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot_of
+
+    def __getitem__(self, key: tuple[str, str]) -> Any:
+        return self._v[self._slot_of[key]]
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        i = self._slot_of.get(key)
+        return default if i is None else self._v[i]

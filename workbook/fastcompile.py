@@ -309,6 +309,8 @@ class Compiler:
                     raise CompileError(f"an array argument to {canonical}")
             if canonical == "BVB_LINE_ITEM" and len(parts) == 4:  # the timeline: one engine call per option
                 return "scalar", f"ctx.LI({', '.join(parts)})"
+            if canonical == "BVB_RISK_CELL" and len(parts) in (8, 9):  # one Monte Carlo, many cells
+                return "scalar", f"ctx.RC({', '.join(parts)})"
             return "scalar", f"ctx.B({canonical!r}, ({', '.join(parts)},))"
         if fn in ("ROW", "COLUMN"):
             return "scalar", self.position(fn, args, cur)

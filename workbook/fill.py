@@ -419,6 +419,7 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
             results.append(_one(job))
             bar.update(1)
     else:
+        _warm(str(template), recalc_backend)  # here first: workers forked from this process start warm
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm,
                                  initargs=(str(template), recalc_backend)) as pool:
             for res in pool.map(_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
