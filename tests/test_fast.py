@@ -214,3 +214,31 @@ def test_comparison_and_text_rules():
     assert x.truth(2.0) is True and x.truth(None) is False
     with pytest.raises(x.Bail):
         x.truth("yes")
+
+
+def test_workers_never_share_the_parents_open_template(tmp_path):
+    # A batch in this process keeps the template open; forked workers must open their own (a shared file offset
+    # between processes reads each other's bytes: "invalid distance too far back").
+    from buildbuy.workbook.fill import fill_many
+
+    scenarios = read_scenarios(EXAMPLES / "regulated-saas.toml") + read_scenarios(EXAMPLES / "prepmf-startup.toml")
+    fill_many(scenarios, tmp_path / "one", recalc_backend="formualizer", workers=1, progress=False)
+    many = [resolve(dict({k: scenarios[0][k] for k in scenarios[0].given}, name=f"s{i}")) for i in range(12)]
+    results = fill_many(many, tmp_path / "two", recalc_backend="formualizer", workers=2, progress=False)
+    assert all(r.recalc[0] == 0 and not r.recalc[1] for r in results)
+
+
+def test_a_forked_process_opens_its_own_template():
+    import os
+
+    from buildbuy.workbook.fill import _open_template
+
+    pkg = _open_template(str(TEMPLATE_PATH))
+    assert _open_template(str(TEMPLATE_PATH)) is pkg  # kept open in this process
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child must not read through the parent's file offset
+        os.write(w, b"1" if _open_template(str(TEMPLATE_PATH)) is not pkg else b"0")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"1"

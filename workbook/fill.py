@@ -357,18 +357,19 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
     return name, dst, report
 
 
-_TEMPLATES: dict[str, tuple[tuple[int, int, int], Package]] = {}
+_TEMPLATES: dict[str, tuple[tuple[int, int, int, int], Package]] = {}
 
 
 def _open_template(template: str) -> Package:
     """The template, opened once per process and kept open while the file is unchanged (a batch reads it for
-    every scenario; its parts are inflated once)."""
+    every scenario; its parts are inflated once). Never a handle inherited from a parent process: forked
+    workers would share its file offset and read each other's bytes."""
     st = os.stat(template)
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    stamp = (os.getpid(), st.st_mtime_ns, st.st_size, st.st_ino)
     hit = _TEMPLATES.get(template)
     if hit is not None and hit[0] == stamp:
         return hit[1]
-    if hit is not None:
+    if hit is not None and hit[0][0] == os.getpid():
         hit[1].close()
     pkg = Package(template)
     _TEMPLATES[template] = (stamp, pkg)
@@ -422,7 +423,8 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
         _warm(str(template), recalc_backend)  # here first: workers forked from this process start warm
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm,
                                  initargs=(str(template), recalc_backend)) as pool:
-            for res in pool.map(_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+            # Small chunks: the last ones decide when the run ends, and a workbook takes a few tens of ms.
+            for res in pool.map(_one, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 32)))):
                 results.append(res)
                 bar.update(1)
     bar.close()
