@@ -242,3 +242,44 @@ def test_a_forked_process_opens_its_own_template():
         os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(r, 1) == b"1"
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from .strategies import scenarios_v2  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=scenarios_v2())
+def test_plan_equals_the_backend_on_generated_scenarios(tmp_path, raw):
+    """When the plan answers, every cell is the backend's value; it declines only a book that holds an error
+    value somewhere (which the backend reports with the engine's message)."""
+    a = resolve(dict(raw, name="generated"))
+    book = tmp_path / "filled.xlsx"
+    fill(a, book)
+    general = recalc(book, tmp_path / "general.xlsx", plan=False)
+    planned = recalc_fast(book, tmp_path / "planned.xlsx")
+    if planned is None:
+        assert general.errors, "the plan declined a book the backend computed without an error value"
+        return
+    assert planned.check_total == general.check_total
+    assert [e.__dict__ for e in planned.errors] == [e.__dict__ for e in general.errors]
+    assert planned.ok == general.ok
+    assert_same_books(tmp_path / "general.xlsx", tmp_path / "planned.xlsx")
+
+
+def test_an_engine_error_is_reported_as_the_backend_reports_it(tmp_path):
+    # Nothing feasible: residency rules out the API and PHASED, and a $1 budget every other option, so
+    # BVB_CHEAPEST shows #N/A (Outputs!C5). The plan writes it and reports it with the engine's message.
+    base = read_scenarios(EXAMPLES / "regulated-saas.toml")[0]
+    a = resolve(dict({k: base[k] for k in base.given}, available_budget_usd=1.0, name="none-feasible"))
+    book = tmp_path / "filled.xlsx"
+    fill(a, book)
+    general = recalc(book, tmp_path / "general.xlsx", plan=False)
+    planned = recalc(book, tmp_path / "planned.xlsx")
+    assert planned.backend == PLAN_BACKEND
+    assert [e.__dict__ for e in planned.errors] == [e.__dict__ for e in general.errors]
+    assert any(e.code == "#N/A" and e.message for e in planned.errors)
+    assert_same_books(tmp_path / "general.xlsx", tmp_path / "planned.xlsx")
+    again = recalc(tmp_path / "planned.xlsx", tmp_path / "again.xlsx")  # the file now holds the error already
+    assert again.errors and all(e.preexisting for e in again.errors) and not again.introduced

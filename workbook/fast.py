@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from buildbuy.udfs.conventions import XlError
+from buildbuy.udfs.conventions import ERROR_CODES, XlError
 
 from .xlfast import Bail
 
@@ -33,7 +33,7 @@ from .xlfast import Bail
 CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 #: A formula cell: its formula first, then at most a cached value (formula text holds no ``<``: XML escapes it).
 FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))'
-                          r'(?:<v>[^<]*</v>|<v/>)?</c>')
+                          r'(?:<v>([^<]*)</v>|<v/>)?</c>')
 _V = re.compile(r"<v>(.*?)</v>", re.S)
 _T_ATTR = re.compile(r'\st="([^"]*)"')
 _TEXT = re.compile(r"<t(?:\s[^>]*)?>(.*?)</t>|<t(?:\s[^>]*)?/>", re.S)
@@ -48,11 +48,17 @@ class SheetScan:
         self.pieces: list[str] = []  # the text between formula cells
         self.formulas: list[tuple[str, str]] = []  # (ref, the <f> element as written)
         self.attrs: list[str] = []  # each formula cell's attributes after r, its type left out
+        self.errors_cached: dict[str, str] = {}  # formula cell -> the error value the file held there
         pos = 0
         for m in FORMULA_CELL.finditer(xml):
             self.pieces.append(xml[pos:m.start()])
             self.formulas.append((m.group(1), m.group(3)))
-            self.attrs.append(_T_ATTR.sub("", m.group(2)))
+            attrs = m.group(2)
+            if 't="' in attrs:
+                if 't="e"' in attrs and m.group(4) is not None:
+                    self.errors_cached[m.group(1)] = html.unescape(m.group(4))
+                attrs = _T_ATTR.sub("", attrs)
+            self.attrs.append(attrs)
             pos = m.end()
         self.pieces.append(xml[pos:])
         #: every formula in the sheet is in a cell laid out as FORMULA_CELL reads it
@@ -307,6 +313,8 @@ class Plan:
         first = len(self.leaves)
         #: (sheet, cell) -> slot of every formula cell
         self.slot_of: dict[tuple[str, str], int] = {k: i for i, k in enumerate(self.formulas, first)}
+        #: formula cells that are one BVB call on constants (an error there is reported as the backend would)
+        self.direct = frozenset(data["direct"])
         self._sheet_slots: dict[str, list[int]] = {}
 
     def sheet_slots(self, sheet: str, sc: SheetScan) -> list[int]:
@@ -389,6 +397,8 @@ def _cell_xml(ref: str, attrs: str, f: str, value: Any) -> str:
         return f'<c r="{ref}"{attrs}>{f}<v>{_num_text(value)}</v></c>'
     if t is bool:
         return f'<c r="{ref}"{attrs} t="b">{f}<v>{1 if value else 0}</v></c>'
+    if t is XlError:
+        return f'<c r="{ref}"{attrs} t="e">{f}<v>{_escape(value.code)}</v></c>'
     if t is str:
         from .xlsx import xml_text
 
@@ -446,8 +456,13 @@ def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) 
         p.run(v, ctx)
     except Bail:
         return None
-    for x in v[len(p.leaves):]:
-        if type(x) is XlError or (type(x) is float and x != x):
+    errors: list[Any] = []
+    for i, x in enumerate(v[len(p.leaves):], len(p.leaves)):
+        if type(x) is XlError:
+            if i not in p.direct or not x.message:  # only the engine's own answer (with its message) to one
+                return None  # call on constants is vouched for
+            errors.append(i)
+        elif type(x) is float and x != x:
             return None
     replaced: dict[str, bytes] = {}
     try:
@@ -461,12 +476,32 @@ def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) 
         return None
     report = RecalcReport(dst, PLAN_BACKEND, len(p.formulas), len(p.formulas), 0.0)
     report.notes = []
+    if errors:  # in the order the general path lists them: sheet by sheet, cells as the sheet holds them
+        place = {slot: (n, k) for n, s in enumerate(sheets) if by_sheet[s.name].formulas
+                 for k, slot in enumerate(p.sheet_slots(s.name, by_sheet[s.name]))}
+        errors.sort(key=place.__getitem__)
+    report.errors = [_cell_error(p, by_sheet, i, v[i]) for i in errors]
     report.named = named_values(pkg, _Values(p, v))
     report.check_total = report.named.get("check_total")
     report.input_cells = _single_cell_names(names)
     write_package(pkg, dst, replaced)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _cell_error(p: Plan, by_sheet: dict[str, SheetScan], slot: int, err: XlError) -> Any:
+    """The report's line for an error value the engine gave a cell (as the general path reports it: the
+    formula as stored, the engine's message, and whether the file already held that error there)."""
+    from .recalc_report import CellError
+
+    sheet, ref = p.formulas[slot - len(p.leaves)]
+    sc = by_sheet[sheet]
+    f = dict(sc.formulas)[ref]
+    text = html.unescape(f[f.index(">") + 1:f.rindex("<")]) if not f.endswith("/>") else ""
+    held = sc.errors_cached.get(ref)
+    if held is not None and held not in ERROR_CODES:
+        held = "#VALUE!"  # as the general path reads an unknown error text
+    return CellError(sheet, ref, err.code, "=" + text, err.message, preexisting=held == err.code)
 
 
 class _Values:

@@ -184,6 +184,7 @@ class Compiler:
         self.deps: dict[tuple[str, str], set[tuple[str, str]]] = {}
         self.code: dict[tuple[str, str], str] = {}
         self.sensitivity: set[tuple[str, str]] = set()  # cells that are one BVB_SENSITIVITY call
+        self.direct: set[tuple[str, str]] = set()  # cells that are one BVB call whose arguments are all constants
         self.params: list[tuple[str, Any]] = []
         self.cell_params: dict[tuple[str, str], list[tuple[str, Any]]] = {}
 
@@ -400,6 +401,9 @@ class Compiler:
             except CompileError as exc:
                 raise CompileError(f"{key[0]}!{key[1]} {formula}: {exc}") from None
             self.cell_params[key] = self.params
+            if (node[0] == "call" and node[1] in self.bvb and not self.deps[key]
+                    and all(a[0] in ("num", "str", "bool", "ref", "name") for a in node[2])):
+                self.direct.add(key)  # one BVB call on constants: an error there is the engine's, message and all
 
     def order(self) -> Iterator[list[tuple[str, str]]]:
         """Steps in dependency order: one cell, or a wave of BVB_SENSITIVITY cells computed together."""
@@ -465,6 +469,7 @@ class Compiler:
                 "leaves": [list(k) for k in self.leaves],
                 "formulas": [list(k) for k in formula_cells],
                 "ranges": [[r, c, [slots[k] for k in cells]] for r, c, cells in self.ranges],
+                "direct": sorted(slots[k] for k in self.direct),
                 "shapes": [f"def s{i}(v, ctx, p):\n    return {code}\n" for code, i in shapes.items()],
                 "steps": out_steps}
 
