@@ -74,7 +74,7 @@ def cold(tmp: Path, runs: int) -> None:
         cmd = [sys.executable, "-m", "buildbuy.workbook.cli", "recalc", str(book), "-o", str(out), *extra]
         s, mb = median_time(cmd, runs)
         target = " (target >= 5x: " + ("met" if lo_s / s >= 5 else "NOT met") + ")" if not extra else ""
-        print(f"   buildbuy recalc {label:<28} {s:7.3f} s  {mb:7.0f} MB  {lo_s / s:6.1f}x faster than "
+        print(f"   buildbuy recalc {label:<29} {s:7.3f} s  {mb:7.0f} MB  {lo_s / s:6.1f}x faster than "
               f"LibreOffice{target}")
 
 

@@ -197,10 +197,13 @@ def test_functions_documented_results():
     assert x.LOG(0.0).code == "#NUM!"
     assert x.NPV(0.1, [100.0, None, "x", 100.0]) == pytest.approx(100 / 1.1 + 100 / 1.21)  # blanks, text skipped
     assert x.SUM(([1.0, "a", None, True], 2.0), (True, False)) == 3.0  # in a range only numbers count
+    assert x.SUM_RANGE([1.0, "a", None, True, 2.0]) == 3.0 and x.SUM_RANGE([1.0, XlError("#N/A")]).code == "#N/A"
     assert x.MAX(([], ), (True,)) == 0.0
     assert x.INDEX([1.0, 2.0, 3.0], 1, 3, 2.0) == 2.0 and x.INDEX([1.0, 2.0], 1, 2, 3.0).code == "#REF!"
     assert x.SUMIFS([1.0, 2.0, 4.0], [1.0, 5.0, 9.0], "<5") == 1.0
     assert x.SUMIFS([1.0, 2.0, 4.0], [1.0, 5.0, "5"], 5.0) == 2.0  # text "5" does not equal the number 5
+    assert x.SUMIFS([1.0, 2.0, 4.0], [1.0, 1.0, 2.0], 1.0, [3.0, 9.0, 3.0], ">=3") == 3.0  # every pair must hold
+    assert x.SUMIFS([1.0, 2.0], [1.0], 1.0).code == "#VALUE!"  # ranges of different sizes
     assert x.SUMPRODUCT([1.0, 2.0, "a"], [3.0, 4.0, 5.0]) == 11.0
     assert x.ISNA(XlError("#N/A")) and not x.ISNA(XlError("#VALUE!")) and x.ISERROR(XlError("#VALUE!"))
     assert x.IFERROR(XlError("#N/A"), "never") == "never"

@@ -336,6 +336,8 @@ class Compiler:
                     raise CompileError(f"an array inside {fn}")
                 codes.append(f"ctx.R({code})" if kind == "range" else code)
                 flags.append(str(kind == "range"))
+            if fn == "SUM" and flags == ["True"]:
+                return "scalar", f"SUM_RANGE({codes[0]})"
             return "scalar", f"{fn}(({', '.join(codes)},), ({', '.join(flags)},))"
         if fn == "ISBLANK":
             return "scalar", f"ISBLANK({self.scalar(args[0], cur)})"

@@ -210,6 +210,18 @@ def _numbers(args: Sequence[Any], ranges: Sequence[bool]) -> Any:
     return out
 
 
+def SUM_RANGE(values: Sequence[Any]) -> Any:  # noqa: N802
+    """SUM of one range (the common case, without the general argument handling)."""
+    out = 0.0
+    for v in values:
+        t = type(v)
+        if t is float:
+            out += v
+        elif t is XlError:
+            return v
+    return _finite(out)
+
+
 def SUM(args: Sequence[Any], ranges: Sequence[bool]) -> Any:  # noqa: N802 - Excel's names
     xs = _numbers(args, ranges)
     return xs if type(xs) is XlError else _finite(sum(xs))
@@ -393,17 +405,18 @@ def _criterion(crit: Any) -> Callable[[Any], bool]:
 
 
 def SUMIFS(total: Sequence[Any], *pairs: Any) -> Any:  # noqa: N802
-    tests = []
+    keep = [True] * len(total)
     for k in range(0, len(pairs), 2):
         rng, crit = pairs[k], pairs[k + 1]
         if type(crit) is XlError:
             return crit
         if len(rng) != len(total):
             return _VALUE
-        tests.append((rng, _criterion(crit)))
+        test = _criterion(crit)
+        keep = [m and test(x) for m, x in zip(keep, rng, strict=True)]
     out = 0.0
-    for i, v in enumerate(total):
-        if all(test(rng[i]) for rng, test in tests):
+    for m, v in zip(keep, total, strict=True):
+        if m:
             if type(v) is float:
                 out += v
             elif type(v) is XlError:
