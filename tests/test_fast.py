@@ -286,3 +286,30 @@ def test_an_engine_error_is_reported_as_the_backend_reports_it(tmp_path):
     assert_same_books(tmp_path / "general.xlsx", tmp_path / "planned.xlsx")
     again = recalc(tmp_path / "planned.xlsx", tmp_path / "again.xlsx")  # the file now holds the error already
     assert again.errors and all(e.preexisting for e in again.errors) and not again.introduced
+
+
+def test_inputs_written_in_one_pass_read_back_as_fill_writes_them(tmp_path):
+    # fill --recalc writes the input cells into the sheet text directly; the same scenario filled by fill()
+    # (lxml, set_cells) must read back identically, cell by cell, text with markup characters and spaces included.
+    from openpyxl import load_workbook
+
+    from buildbuy.workbook.fill import fill_many
+
+    base = read_scenarios(EXAMPLES / "regulated-saas.toml")[0]
+    a = resolve(dict({k: base[k] for k in base.given}, gpu_ownership="buy", product_market_fit=False,
+                     name=" R&D <pilot> "))
+    fill(a, tmp_path / "filled.xlsx")
+    (done,) = fill_many([a], tmp_path / "one.xlsx", recalc_backend="formualizer", workers=1, progress=False)
+    assert done.recalc[0] == 0
+    for sheet in ("Inputs", "Risk"):
+        want = list(load_workbook(tmp_path / "filled.xlsx")[sheet].iter_rows(values_only=True))
+        got_ws = load_workbook(done.path)[sheet]
+        got = list(got_ws.iter_rows(values_only=True))
+        formulas = {c.coordinate for row in got_ws.iter_rows() for c in row if c.data_type == "f"}
+        assert len(got) == len(want)
+        for r, (w_row, g_row) in enumerate(zip(want, got, strict=True), 1):
+            for c, (w, g) in enumerate(zip(w_row, g_row, strict=True), 1):
+                from openpyxl.utils import get_column_letter
+
+                if f"{get_column_letter(c)}{r}" not in formulas:
+                    assert type(w) is type(g) and w == g, (sheet, r, c, w, g)

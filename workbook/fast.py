@@ -422,6 +422,52 @@ def recalc_fast(src: str | Path, dst: str | Path | None = None,
         return _recalc_fast(pkg, Path(dst) if dst is not None else Path(src), inputs)
 
 
+_PLAIN_INNER = re.compile(r"(?:<v>[^<]*</v>|<v/>|<is>(?:(?!</is>).)*</is>)?", re.S)
+
+
+def _input_cell(ref: str, attrs: str, value: Any) -> str | None:
+    """An input cell holding ``value``, as :func:`buildbuy.workbook.xlsx.set_cells` (``as_input=True``) writes
+    it; None for a value it would write otherwise (left to it)."""
+    from .xlsx import xml_text
+
+    attrs = _T_ATTR.sub("", attrs)
+    if value is None or value == "":
+        return f'<c r="{ref}"{attrs}/>'
+    t = type(value)
+    if t is bool:
+        return f'<c r="{ref}"{attrs} t="b"><v>{1 if value else 0}</v></c>'
+    if t is float or t is int:
+        x = float(value)
+        return f'<c r="{ref}"{attrs}><v>{int(x) if x.is_integer() and abs(x) < 1e15 else repr(x)}</v></c>'
+    if t is str:
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{ref}"{attrs} t="inlineStr"><is><t{space}>{_escape(xml_text(value))}</t></is></c>'
+    return None
+
+
+def _with_inputs(xml: str, values: dict[str, Any]) -> str | None:
+    """The sheet with input values written into existing cells that hold nothing but a value (one pass over
+    the text); None when a cell is missing or holds more (a formula, extensions): then lxml writes them."""
+    left = dict(values)
+    failed = False
+
+    def put(m: re.Match[str]) -> str:
+        nonlocal failed
+        ref = m.group(1)
+        if ref not in left:
+            return m.group(0)
+        value = left.pop(ref)
+        inner = m.group(3)
+        new = _input_cell(ref, m.group(2), value) if inner is None or _PLAIN_INNER.fullmatch(inner) else None
+        if new is None:
+            failed = True
+            return m.group(0)
+        return new
+
+    out = CELL.sub(put, xml)
+    return None if failed or left else out
+
+
 def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) -> Any:
     from .recalc_report import RecalcReport, _single_cell_names, named_values
     from .xlsx import set_cells, to_bytes, write_package
@@ -433,9 +479,12 @@ def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) 
     texts: dict[str, str] = {}
     for s in sheets:
         if inputs and s.name in inputs:
-            root = pkg.xml(s.part)
-            set_cells(root, inputs[s.name], as_input=True)
-            texts[s.name] = to_bytes(root).decode("utf-8")
+            text = _with_inputs(pkg.read(s.part).decode("utf-8"), inputs[s.name])
+            if text is None:
+                root = pkg.xml(s.part)
+                set_cells(root, inputs[s.name], as_input=True)
+                text = to_bytes(root).decode("utf-8")
+            texts[s.name] = text
         else:
             texts[s.name] = pkg.read(s.part).decode("utf-8")
     scans = [scan(texts[s.name]) for s in sheets]
