@@ -162,6 +162,9 @@ def _col_letters(col: int) -> str:
 
 _OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "power", "&": "concat", "=": "eq", "<>": "ne",
         "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+#: Operators written inline for two floats (the helper, with Excel's rules, for anything else: a blank, a
+#: boolean, text, an error, a zero divisor, a result that is not a finite number).
+_INLINE = ("+", "-", "*", "/")
 _SCALAR_FUNCTIONS = {"ABS": (1, 1), "INT": (1, 1), "MOD": (2, 2), "ROUND": (2, 2), "FIXED": (1, 3),
                      "CEILING": (2, 2), "LOG": (1, 2), "ISNUMBER": (1, 1), "ISTEXT": (1, 1), "ISNA": (1, 1),
                      "IFERROR": (2, 2), "AND": (1, 255)}
@@ -189,6 +192,11 @@ class Compiler:
         self.cell_params: dict[tuple[str, str], list[tuple[str, Any]]] = {}
 
     # --- references -------------------------------------------------------------------------------------
+
+    def temp(self) -> str:
+        """A fresh local name for the formula's shape (operands held once)."""
+        self.temps += 1
+        return f"_t{self.temps}"
 
     def param(self, kind: str, value: Any) -> str:
         """A per-cell parameter of the formula's shape: a cell's slot, a range's index or a constant."""
@@ -260,6 +268,12 @@ class Compiler:
             op, left, right = node[1], self.expr(node[2], cur), self.expr(node[3], cur)
             fn = _OPS[op]
             if left[0] == "scalar" and right[0] == "scalar":
+                if op in _INLINE:  # two plain numbers (nearly always): Python's float arithmetic, inline
+                    x, y, r = self.temp(), self.temp(), self.temp()
+                    guard = f" and {y} != 0.0" if op == "/" else ""
+                    return "scalar", (f"({r} if (type({x} := {left[1]}) is float) & (type({y} := {right[1]}) is "
+                                      f"float){guard} and -_MAX <= ({r} := {x} {op} {y}) <= _MAX else "
+                                      f"{fn}({x}, {y}))")
                 return "scalar", f"{fn}({left[1]}, {right[1]})"
             return "array", f"array_op({fn}, {self.as_array(left)}, {self.as_array(right)})"
         if kind == "call":
@@ -384,6 +398,7 @@ class Compiler:
         for key, formula in self.formulas.items():
             self.deps[key] = set()
             self.params = []
+            self.temps = 0
             try:
                 node = Parser(tokens(formula)).parse()
                 if (node[0] == "call" and self.bvb.get(node[1]) == "BVB_SENSITIVITY" and len(node[2]) == 4):

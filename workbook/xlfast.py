@@ -11,6 +11,7 @@ and the caller hands the whole workbook to the general path (the formula backend
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ class Bail(Exception):  # noqa: N818 - a signal, not an error: "leave this workb
     """A value or construct the compiled path does not model; the general path computes the workbook."""
 
 
+#: The largest finite float (inline arithmetic in the plan checks its result against it).
+_MAX = sys.float_info.max
 _DIV0 = XlError("#DIV/0!")
 _NUM = XlError("#NUM!")
 _VALUE = XlError("#VALUE!")
