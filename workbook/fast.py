@@ -107,6 +107,12 @@ def scan(xml: str) -> SheetScan:
     return hit
 
 
+def names_digest(sheet_names: Sequence[str], names: Sequence[tuple[str, str, str | None]]) -> str:
+    """A digest of the sheets' names in order and the defined names: a book that differs there is not the
+    template, whatever its formulas (checked before any sheet is read)."""
+    return hashlib.sha256(repr((list(sheet_names), sorted(names))).encode()).hexdigest()
+
+
 def signature(sheet_names: Sequence[str], names: Sequence[tuple[str, str, str | None]],
               scans: Sequence[SheetScan]) -> str:
     """A digest of everything that decides what the formulas compute: the sheets in order, the defined names,
@@ -302,6 +308,7 @@ class Plan:
         from . import xlfast
 
         self.signature: str = data["signature"]
+        self.names_digest: str = data["names_digest"]
         self.leaves = [tuple(x) for x in data["leaves"]]
         self.formulas = [tuple(x) for x in data["formulas"]]
         self.size = len(self.leaves) + len(self.formulas)
@@ -476,6 +483,8 @@ def _recalc_fast(pkg: Any, dst: Path, inputs: dict[str, dict[str, Any]] | None) 
     p = plan()
     sheets = pkg.sheets()
     names = pkg.defined_names()
+    if names_digest([s.name for s in sheets], names) != p.names_digest:
+        return None  # not the template (a user's own book): nothing read or scanned
     texts: dict[str, str] = {}
     for s in sheets:
         if inputs and s.name in inputs:

@@ -19,7 +19,7 @@ from typing import Any
 from buildbuy.udfs.refs import split_ref
 
 from .backend import spelling_table
-from .fast import SheetScan, signature
+from .fast import SheetScan, names_digest, signature
 
 PLAN_PATH = Path(__file__).resolve().parents[1] / "templates" / "template_plan.json"
 
@@ -508,9 +508,10 @@ def compile_template(path: str | Path) -> dict[str, Any]:
                     raise CompileError(f"{s.name}!{fc.ref}: array formulas are not in the plan's set")
                 formulas[(s.name, fc.ref)] = fc.formula
         sig = signature([s.name for s in sheets], names, scans)
+        early = names_digest([s.name for s in sheets], names)
     comp = Compiler([s.name for s in sheets], names, scans, formulas)
     comp.translate()
-    return comp.plan(sig)
+    return dict(comp.plan(sig), names_digest=early)
 
 
 def plan_text(template: str | Path) -> str:
