@@ -313,3 +313,29 @@ def test_inputs_written_in_one_pass_read_back_as_fill_writes_them(tmp_path):
 
                 if f"{get_column_letter(c)}{r}" not in formulas:
                     assert type(w) is type(g) and w == g, (sheet, r, c, w, g)
+
+
+def test_helpers_agree_with_formualizer_on_float_boundaries():
+    # The plan must give what the general path (formualizer) gives where float rounding decides the answer,
+    # e.g. a GPU count CEILING(2.0000000000000004, 1) = 3 (Excel itself rounds to 15 digits first: a known gap
+    # of both, listed in the README).
+    import formualizer as fz
+
+    cases = [("=CEILING(0.1*3*10,1)", lambda: x.CEILING(x.mul(x.mul(0.1, 3.0), 10.0), 1.0)),
+             ("=CEILING(2.0000000000000004,1)", lambda: x.CEILING(2.0000000000000004, 1.0)),
+             ("=INT(2.9999999999999996)", lambda: x.INT(2.9999999999999996)),
+             ("=MOD(0.3,0.1)", lambda: x.MOD(0.3, 0.1)),
+             ("=CEILING(LOG(4,2),1)", lambda: x.CEILING(x.LOG(4.0, 2.0), 1.0)),
+             ("=CEILING(LOG(1000,10),1)", lambda: x.CEILING(x.LOG(1000.0, 10.0), 1.0)),
+             ("=2^CEILING(LOG(3.0000000000000004,2),1)",
+              lambda: x.power(2.0, x.CEILING(x.LOG(3.0000000000000004, 2.0), 1.0))),
+             ("=(0.1+0.2)=0.3", lambda: x.eq(x.add(0.1, 0.2), 0.3)),
+             ("=CEILING(3*1.1,1.1)", lambda: x.CEILING(x.mul(3.0, 1.1), 1.1)),
+             ("=NPV(0.05,1,2,3)", lambda: x.NPV(0.05, [1.0, 2.0, 3.0]))]
+    wb = fz.Workbook()
+    wb.add_sheet("S")
+    for i, (formula, _) in enumerate(cases, 1):
+        wb.set_formula("S", i, 1, formula)
+    wb.evaluate_all()
+    for i, (formula, mine) in enumerate(cases, 1):
+        assert wb.get_value("S", i, 1) == mine(), formula
