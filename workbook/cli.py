@@ -425,7 +425,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
         total, errors, seconds = r.recalc
         status = "checks pass" if total == 0 and not errors else f"CHECKS {total}, {len(errors)} error cell(s)"
         bad += status != "checks pass"
-        print(f"{r.scenario}: wrote {r.path} (recalculated with {args.engine} in {seconds:.2f} s; {status})")
+        how = "the template's compiled plan" if r.backend == "template-plan" else r.backend or args.engine
+        print(f"{r.scenario}: wrote {r.path} (recalculated with {how} in {seconds:.2f} s; {status})")
         for line in errors[:10]:
             print(f"  {line}")
     return 1 if (bad and args.check) else 0

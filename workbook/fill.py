@@ -34,7 +34,8 @@ DERIVED = tuple(k for k, s in input_specs().items() if s.derived)
 class FillResult:
     scenario: str
     path: Path
-    recalc: Any = None
+    recalc: Any = None  # (Checks total, error lines, seconds) when recalculated
+    backend: str | None = None  # what computed it: "template-plan" (the compiled plan) or the backend's name
 
 
 def input_values(a: Assumptions) -> dict[str, Any]:
@@ -353,7 +354,7 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
             fill(us, dst, template)
             raise WorkbookFileError(f"scenario {name!r}: {exc} (its workbook {dst} was written without computed "
                                     f"values)") from None
-        report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds)
+        report = (rep.check_total, [e.line() for e in rep.errors], rep.seconds, rep.backend)
     return name, dst, report
 
 
@@ -428,7 +429,8 @@ def fill_many(scenarios: list[Assumptions] | list[UncertainScenario], out: str |
                 results.append(res)
                 bar.update(1)
     bar.close()
-    return [FillResult(name, Path(dst), report) for name, dst, report in results]
+    return [FillResult(name, Path(dst), report[:3], report[3]) if report else FillResult(name, Path(dst))
+            for name, dst, report in results]
 
 
 def _bar(total: int, enabled: bool) -> Any:
