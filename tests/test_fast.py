@@ -339,3 +339,91 @@ def test_helpers_agree_with_formualizer_on_float_boundaries():
     wb.evaluate_all()
     for i, (formula, mine) in enumerate(cases, 1):
         assert wb.get_value("S", i, 1) == mine(), formula
+
+
+# --- the registry's helpers for the plan: fast where they should be, equal to one call per cell -----------------
+
+
+def _rows(a):
+    from buildbuy.workbook.fill import input_values
+
+    return [[k, v] for k, v in input_values(a).items()]
+
+
+@pytest.mark.parametrize("key, values", [
+    ("requests_per_day", [1_000.0, 50_000.0, 2_000_000.0]),
+    ("daily_active_users", [10.0, 5_000.0, 80_000.0]),  # the volume follows the users
+    ("requests_per_user_per_day", [0.5, 3.0, 40.0]),
+    ("api_price_factor", [0.25, 1.0, 4.0]),
+    ("gpu_usd_per_hour", [0.5, 2.5, 9.0]),
+])
+def test_sensitivity_many_equals_one_call_per_cell(key, values):
+    from buildbuy.udfs import registry
+
+    rows = _rows(read_scenarios(EXAMPLES / "regulated-saas.toml")[0])
+    pairs = [(o, v) for o in ("API", "FINE-TUNE", "TRAIN", "PHASED") for v in values]
+    got = registry.sensitivity_many(rows, key, pairs)
+    want = [registry.invoke("BVB_SENSITIVITY", o, rows, key, v) for o, v in pairs]
+    assert got == want
+
+
+def test_sensitivity_many_keeps_each_bad_cells_message():
+    from buildbuy.udfs import registry
+
+    rows = _rows(read_scenarios(EXAMPLES / "regulated-saas.toml")[0])
+    got = registry.sensitivity_many(rows, "api_price_factor", [("API", 1.0), ("API", -1.0), ("NOPE", 1.0)])
+    assert got[0] == registry.invoke("BVB_SENSITIVITY", "API", rows, "api_price_factor", 1.0)
+    assert got[1].code == "#VALUE!" and "api_price_factor" in got[1].message
+    assert got[2].code == "#VALUE!" and "NOPE" in got[2].message
+
+
+def test_the_plan_takes_its_fast_routes(monkeypatch, tmp_path):
+    # Risk cells read one Monte Carlo's tables, sensitivity cells one resolve per input, timeline cells one
+    # BVB_LINE_ITEMS per option: none of those cells may fall back to one registry call each.
+    from buildbuy.udfs import registry
+
+    calls: dict[str, int] = {}
+    real = registry.invoke
+
+    def counting(name, *args, **kw):
+        calls[name] = calls.get(name, 0) + 1
+        return real(name, *args, **kw)
+
+    monkeypatch.setattr(registry, "invoke", counting)
+    book = tmp_path / "filled.xlsx"
+    fill(read_scenarios(EXAMPLES / "regulated-saas.toml")[0], book)
+    assert recalc_fast(book, tmp_path / "out.xlsx") is not None
+    assert calls.get("BVB_RISK_CELL", 0) == 0
+    assert calls.get("BVB_LINE_ITEM", 0) == 0 and calls.get("BVB_LINE_ITEMS", 0) <= 8
+    assert calls.get("BVB_SENSITIVITY", 0) <= 2  # the Checks sheet's two calls inside IF(ISNA(...))
+
+
+def test_cache_keys_tell_true_from_one():
+    # TRUE == 1 in Python, but not as an input: a cached answer for one must never be served for the other.
+    from buildbuy.udfs.registry import SharedArg, _key, _types
+
+    a, b = SharedArg({"product_market_fit": True}), SharedArg({"product_market_fit": 1})
+    assert _key(a) != _key(b) and _types(a) != _types(b)
+    assert _key(a) == _key({"product_market_fit": True})  # the same key as the plain reading of the range
+    assert _types(a) == _types({"product_market_fit": True})
+
+
+def test_a_risk_run_is_kept_apart_for_inputs_that_only_compare_equal():
+    from buildbuy.udfs import registry
+
+    rows = _rows(read_scenarios(EXAMPLES / "regulated-saas.toml")[0])
+    as_bool = [[k, v == "yes" if v in ("yes", "no") else v] for k, v in rows]
+    as_number = [[k, float(v == "yes") if v in ("yes", "no") else v] for k, v in rows]  # TRUE == 1 in Python
+    registry.clear_caches()
+    registry.invoke("BVB_RISK", as_bool, None, "base_recommendation")
+    registry.invoke("BVB_RISK", as_number, None, "base_recommendation")
+    assert registry._risk_cached.cache_info().currsize == 2
+
+
+@pytest.mark.parametrize("base, month, horizon", [(36, 1, 60), (36, 60, 60), (36, 61, 120), (120, 5, 120),
+                                                  (60, 60, 60), (72, 119, 120)])
+def test_timeline_horizon(base, month, horizon):
+    # BVB_LINE_ITEM computes month m over max(horizon, m rounded up to whole 60-month blocks): worked by hand.
+    from buildbuy.udfs.registry import timeline_horizon
+
+    assert timeline_horizon(base, month) == horizon

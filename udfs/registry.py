@@ -597,6 +597,7 @@ RISK_STATS = ("sentence", "base_recommendation", "runner_up", "p_recommendation_
 
 
 def _freeze(x: Any) -> Any:
+    """A hashable copy of an argument (dicts as pairs, lists as tuples), from which it can be rebuilt."""
     if type(x) is SharedArg:
         frozen = x.keys_memo.get("frozen")
         if frozen is None:
@@ -607,6 +608,21 @@ def _freeze(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return tuple(_freeze(v) for v in x)
     return x
+
+
+def _types(x: Any) -> Any:
+    """The type of every value in an argument, shaped like :func:`_freeze`'s copy: with it a cache key tells TRUE
+    from 1 (equal in Python, not as an input)."""
+    if type(x) is SharedArg:
+        types = x.keys_memo.get("types")
+        if types is None:
+            types = x.keys_memo["types"] = tuple((k, _types(v)) for k, v in x.items())
+        return types
+    if isinstance(x, dict):
+        return tuple((k, _types(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return tuple(_types(v) for v in x)
+    return type(x)
 
 
 def _risk(assumptions, ranges, correlations, draws, seed) -> Any:
@@ -621,7 +637,8 @@ def _risk(assumptions, ranges, correlations, draws, seed) -> Any:
         hit = assumptions.keys_memo.get(shared)
         if hit is not None:
             return hit[0]
-    key = (_freeze(assumptions), _freeze(ranges), _freeze(correlations or []), draws, seed)
+    args = (assumptions, ranges, correlations or [], draws, seed)
+    key = (*(_freeze(x) for x in args), _types(args))
     try:
         result = _risk_cached(key)
     except TypeError:  # unhashable: compute without the cache
@@ -635,7 +652,7 @@ def _risk(assumptions, ranges, correlations, draws, seed) -> Any:
 def _risk_cached(key: tuple) -> Any:
     from buildbuy.engine.uncertainty import simulate, uncertain_from_tables
 
-    assumptions, ranges, correlations, draws, seed = key
+    assumptions, ranges, correlations, draws, seed = key[:5]  # (key[5]: their types, for the key only)
     thaw = {k: dict(v) for k, v in ranges}
     corr = [{"inputs": list(dict(c)["inputs"]), "rank": dict(c)["rank"]} for c in correlations]
     us = uncertain_from_tables(dict(assumptions), thaw, corr)
