@@ -30,6 +30,19 @@ def shared_strings(pkg: Package) -> list[str]:
             for si in root.iter(f"{M}si")]
 
 
+def shared_strings_loader(pkg: Package) -> Any:
+    """A callable returning the package's shared strings, read once on first use (most books computed here
+    never need them)."""
+    memo: list[list[str]] = []
+
+    def strings() -> list[str]:
+        if not memo:
+            memo.append(shared_strings(pkg))
+        return memo[0]
+
+    return strings
+
+
 def cell_value(c: etree._Element, strings: list[str]) -> Any:
     """The cached value of one ``<c>`` element in the common model (:data:`MISSING` when it has none)."""
     kind = c.get("t", "n")

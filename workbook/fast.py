@@ -375,21 +375,15 @@ def warm(template: str | Path) -> None:
 
 
 def _strings_loader(pkg: Any) -> Any:
-    memo: list[list[str]] = []
+    from .cached import shared_strings_loader
 
-    def strings() -> list[str]:
-        if not memo:
-            from .cached import shared_strings
-
-            memo.append(shared_strings(pkg))
-        return memo[0]
-    return strings
+    return shared_strings_loader(pkg)
 
 
 def _num_text(x: float) -> str:
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x)
+    from .xlsx import _num_text as num_text
+
+    return num_text(x)
 
 
 def _escape(text: str) -> str:

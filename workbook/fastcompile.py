@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from buildbuy.udfs.refs import split_ref
+from buildbuy.udfs.refs import col_letter, split_ref
 
 from .backend import spelling_table
 from .fast import SheetScan, names_digest, signature
@@ -152,14 +152,6 @@ def _split(ref: str) -> tuple[str | None, str, str | None]:
     return (sheet or None), a, (b or None)
 
 
-def _col_letters(col: int) -> str:
-    out = ""
-    while col:
-        col, r = divmod(col - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 _OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "power", "&": "concat", "=": "eq", "<>": "ne",
         "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 #: Operators written inline for two floats (the helper, with Excel's rules, for anything else: a blank, a
@@ -223,7 +215,7 @@ class Compiler:
             (r1, c1), (r2, c2) = split_ref(a), split_ref(b)
             if r2 < r1 or c2 < c1:
                 raise CompileError(f"range {a}:{b} is reversed")
-            cells = tuple((sheet, f"{_col_letters(c)}{r}") for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+            cells = tuple((sheet, f"{col_letter(c)}{r}") for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
             for key in cells:
                 if key not in self.formulas and key not in self.index:
                     self.index[key] = len(self.leaves)

@@ -190,16 +190,9 @@ def _engine_copy(pkg: Package, roots: dict[str, Any], cells: list[Any], preset: 
 
 def _strings_of(pkg: Package) -> Any:
     """A callable returning the package's shared strings, read once on first use."""
-    from .cached import shared_strings
+    from .cached import shared_strings_loader
 
-    memo: list[list[str]] = []
-
-    def strings() -> list[str]:
-        if not memo:
-            memo.append(shared_strings(pkg))
-        return memo[0]
-
-    return strings
+    return shared_strings_loader(pkg)
 
 
 def _direct(pkg: Package, roots: dict[str, Any], cells: list[FormulaCell], info: BookInfo,
