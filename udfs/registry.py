@@ -598,31 +598,32 @@ RISK_STATS = ("sentence", "base_recommendation", "runner_up", "p_recommendation_
 
 def _freeze(x: Any) -> Any:
     """A hashable copy of an argument (dicts as pairs, lists as tuples), from which it can be rebuilt."""
-    if type(x) is SharedArg:
-        frozen = x.keys_memo.get("frozen")
-        if frozen is None:
-            frozen = x.keys_memo["frozen"] = tuple((k, _freeze(v)) for k, v in x.items())
-        return frozen
-    if isinstance(x, dict):
-        return tuple((k, _freeze(v)) for k, v in x.items())
-    if isinstance(x, (list, tuple)):
-        return tuple(_freeze(v) for v in x)
-    return x
+    return _walk(x, _same, "frozen")
 
 
 def _types(x: Any) -> Any:
     """The type of every value in an argument, shaped like :func:`_freeze`'s copy: with it a cache key tells TRUE
     from 1 (equal in Python, not as an input)."""
+    return _walk(x, type, "types")
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+def _walk(x: Any, leaf: Callable[[Any], Any], memo: str) -> Any:
+    """``x`` with dicts as (key, value) pairs, lists as tuples and every other value as ``leaf(value)``; kept on
+    a :class:`SharedArg` under ``memo``."""
     if type(x) is SharedArg:
-        types = x.keys_memo.get("types")
-        if types is None:
-            types = x.keys_memo["types"] = tuple((k, _types(v)) for k, v in x.items())
-        return types
+        out = x.keys_memo.get(memo)
+        if out is None:
+            out = x.keys_memo[memo] = tuple((k, _walk(v, leaf, memo)) for k, v in x.items())
+        return out
     if isinstance(x, dict):
-        return tuple((k, _types(v)) for k, v in x.items())
+        return tuple((k, _walk(v, leaf, memo)) for k, v in x.items())
     if isinstance(x, (list, tuple)):
-        return tuple(_types(v) for v in x)
-    return type(x)
+        return tuple(_walk(v, leaf, memo) for v in x)
+    return leaf(x)
 
 
 def _risk(assumptions, ranges, correlations, draws, seed) -> Any:

@@ -46,15 +46,20 @@ def num(x: Any) -> Any:
     raise Bail(f"text {x!r} in arithmetic")
 
 
-def _arith(fn: Callable[[float, float], Any]) -> Callable[[Any, Any], Any]:
+def _binary(convert: Callable[[Any], Any], fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """An operator: both operands converted (to numbers, to text), the first error among them returned as is."""
     def op(a: Any, b: Any) -> Any:
-        a, b = num(a), num(b)
+        a, b = convert(a), convert(b)
         if type(a) is XlError:
             return a
         if type(b) is XlError:
             return b
         return fn(a, b)
     return op
+
+
+def _arith(fn: Callable[[float, float], Any]) -> Callable[[Any, Any], Any]:
+    return _binary(num, fn)
 
 
 def _finite(x: float) -> Any:
@@ -124,13 +129,7 @@ def general(x: float) -> str:
     return out
 
 
-def concat(a: Any, b: Any) -> Any:
-    a, b = text(a), text(b)
-    if type(a) is XlError:
-        return a
-    if type(b) is XlError:
-        return b
-    return a + b
+concat = _binary(text, lambda a, b: a + b)
 
 
 def _rank(x: Any) -> tuple[int, Any]:
