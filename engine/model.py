@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -180,7 +180,10 @@ def _recent(what: str, a: Any, args: tuple[Any, ...], compute: Callable[[], Any]
         ref = weakref.ref(a)
     except TypeError:  # not weak-referenceable (a plain mapping): not kept
         return value
-    for x in value if isinstance(value, tuple) else (value,):
+    parts = value if isinstance(value, tuple) else (value,)
+    if is_dataclass(value):  # a ServingPlan: its arrays too
+        parts = tuple(getattr(value, f.name) for f in fields(value))
+    for x in parts:
         if isinstance(x, np.ndarray):
             x.setflags(write=False)
     if len(_RECENT_FIGURES) >= _RECENT_FIGURES_SIZE:

@@ -313,3 +313,19 @@ def test_rank_correlation_with_no_spread_in_the_difference():
     rows = uncertainty._rank_correlation({"x": np.array([1.0, 2.0, 3.0]), "y": np.array([1.0, 0.5, 2.0])},
                                          np.full(3, 4.0))
     assert rows == [{"input": "x", "rank_correlation": 0.0}, {"input": "y", "rank_correlation": 0.0}]
+
+
+def test_a_kept_serving_plans_arrays_are_read_only_on_sweeps():
+    # A sweep's serving plan holds arrays; kept for the scenario, they must not be changed in place by a caller
+    # (the next answer for that scenario would read the change).
+    import numpy as np
+
+    from buildbuy.engine import model, resolve
+
+    a = resolve({"requests_per_day": np.array([1e4, 1e6]), "gpu_memory_gb": np.array([24.0, 80.0])})
+    plan = model.serving_plan(a)
+    from dataclasses import fields
+
+    arrays = [getattr(plan, f.name) for f in fields(plan) if isinstance(getattr(plan, f.name), np.ndarray)]
+    assert arrays and not any(x.flags.writeable for x in arrays)
+    assert model.serving_plan(a) is plan
