@@ -53,9 +53,10 @@ def test_breakeven_volume_equal_costs_for_any_stepped_terms(raw, pair):
         return
     ca, cb = model.annual_cost(pair[0], a, v), model.annual_cost(pair[1], a, v)
     if ca != pytest.approx(cb, rel=1e-6, abs=1e-6):
-        # Only at a step: just above it the other option is cheaper than just below.
-        # (At volume 0 the step is the first replica, needed by any traffic at all: compare 0 with just above.)
-        lo, hi = v * (1 - 1e-9), max(v * (1 + 1e-9), v + 1e-9)
+        # Only at a step: just above it the other option is cheaper than just below. "Just" is relative: at a
+        # few 1e-9 requests/day the next replica step can be nearer than any fixed distance (see the known answer
+        # below). (At volume 0 the step is the first replica, needed by any traffic at all: compare with 1e-9.)
+        lo, hi = v * (1 - 1e-9), (v * (1 + 1e-9) if v > 0 else 1e-9)
         below = np.sign(model.annual_cost(pair[0], a, lo) - model.annual_cost(pair[1], a, lo))
         above = np.sign(model.annual_cost(pair[0], a, hi) - model.annual_cost(pair[1], a, hi))
         assert below != above
@@ -124,3 +125,36 @@ def test_choose_vectorized_equals_recommend(raws):
         rec = recommend(resolve(r))
         assert picked["recommendation"][i] == rec.layer
         assert (picked["cheapest_feasible"][i] or None) == rec.cheapest_feasible
+
+
+def test_breakeven_volume_at_a_step_just_before_the_other_options_step():
+    # Found by the property above (its old probe, v + 1e-9 requests/day, jumped past TRAIN's own step). Worked by
+    # hand from the engine's figures: FINE-TUNE's only cost is its 2-GPU replica (600 USD/year a GPU, 1,200), from
+    # k v = 5e-10 with k = 0.30593 replicas per request/day, so from v1 = 1.63437e-9; TRAIN costs 1,068.38 a year
+    # before its first GPU (600 more), from v2 = 5e-10 / 0.215283 = 2.32252e-9. Below v1 FINE-TUNE is cheaper
+    # (0 < 1,068), between v1 and v2 TRAIN is (1,200 > 1,068), above v2 FINE-TUNE again (1,200 < 1,668): the first
+    # break-even is the step at v1.
+    raw = {"requests_per_day": 0.0, "monthly_growth_rate": 0.0, "input_tokens_per_request": 0.0,
+           "output_tokens_per_request": 42725.0, "api_input_usd_per_mtok": 0.0, "api_output_usd_per_mtok": 0.0,
+           "api_cached_input_share": 0.0, "api_cached_input_discount": 0.0, "api_price_change_per_year": 0.0,
+           "finetune_training_usd": 0.0, "finetune_months": 0, "retrain_every_months": 0, "gpu_usd_per_hour": 1.0,
+           "tokens_per_second_per_gpu": 0.0, "gpu_utilization": 0.25, "peak_to_average_ratio": 1.0, "min_gpus": 0,
+           "api_fallback_share": 0.0, "labeled_examples": 0.0, "labeling_usd_per_example": 0.0, "ml_engineers": 0.0,
+           "mlops_usd_per_year": 0.0, "eval_usd_per_year": 0.0, "opportunity_cost_usd_per_month": 0.0,
+           "training_months": 1, "horizon_months": 1, "discount_rate_per_year": 0.0,
+           "serving_model_parameters": 8e9, "gpu_memory_gb": 24, "concurrent_sequences_per_replica": 1,
+           "min_replicas": 0, "gpu_ownership": "rent", "serving_hours_per_month": 50.0, "reserved_term_months": 1,
+           "gpu_purchase_usd": 0.0, "gpu_useful_life_months": 6, "gpu_residual_value_share": 0.0,
+           "model_parameters": 1e9, "training_overhead_factor": 1.0, "post_training_usd": 0.0,
+           "repretrain_every_months": 3, "corpus_tokens": 0.0, "product_market_fit": False,
+           "differentiator": "model", "data_residency_required": False, "compliant_api_available": False,
+           "latency_requirement_ms": 0, "available_budget_usd": 0, "building_platform": False,
+           "domain_well_served": False, "data_proprietary": False, "data_growing": False, "data_labeled": False}
+    a = resolve(raw)
+    v = model.breakeven_volume(a, "FINE-TUNE", "TRAIN")
+    assert v == pytest.approx(5e-10 / 0.3059276501233357, rel=1e-9)
+    assert model.annual_cost("FINE-TUNE", a, v * (1 - 1e-9)) == 0.0
+    assert model.annual_cost("TRAIN", a, v * (1 - 1e-9)) == pytest.approx(1068.3760683760681)
+    assert model.annual_cost("FINE-TUNE", a, v * (1 + 1e-9)) == pytest.approx(1200.0)
+    assert model.annual_cost("TRAIN", a, v * (1 + 1e-9)) == pytest.approx(1068.3760683760681)
+    assert model.annual_cost("TRAIN", a, 2.4e-9) == pytest.approx(1668.3760683760681)
