@@ -10,6 +10,7 @@ and the caller hands the whole workbook to the general path (the formula backend
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -246,58 +247,62 @@ def AND(*args: Any) -> Any:  # noqa: N802
     return all(truth(a) for a in args)
 
 
-def ABS(x: Any) -> Any:  # noqa: N802
-    x = num(x)
-    return x if type(x) is XlError else abs(x)
+def _numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """An Excel function of numbers: every argument read as a number (:func:`num`), the first error among them
+    returned as is."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        xs = [num(a) for a in args]
+        for x in xs:
+            if type(x) is XlError:
+                return x
+        return fn(*xs)
+    return wrapper
 
 
-def INT(x: Any) -> Any:  # noqa: N802
-    x = num(x)
-    return x if type(x) is XlError else float(math.floor(x))
+def _half_away(x: float) -> int:
+    """``x`` rounded to a whole number, halves away from zero (Excel's ROUND)."""
+    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
 
-def MOD(a: Any, b: Any) -> Any:  # noqa: N802
-    a, b = num(a), num(b)
-    if type(a) is XlError:
-        return a
-    if type(b) is XlError:
-        return b
+@_numeric
+def ABS(x: float) -> Any:  # noqa: N802
+    return abs(x)
+
+
+@_numeric
+def INT(x: float) -> Any:  # noqa: N802
+    return float(math.floor(x))
+
+
+@_numeric
+def MOD(a: float, b: float) -> Any:  # noqa: N802
     if b == 0:
         return _DIV0
     return a - b * math.floor(a / b)
 
 
-def ROUND(x: Any, digits: Any) -> Any:  # noqa: N802
-    x, digits = num(x), num(digits)
-    if type(x) is XlError:
-        return x
-    if type(digits) is XlError:
-        return digits
-    d = int(digits)
-    if d != 0:
+@_numeric
+def ROUND(x: float, digits: float) -> Any:  # noqa: N802
+    if int(digits) != 0:
         raise Bail("ROUND to a non-zero number of digits")
-    return float(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+    return float(_half_away(x))
 
 
 def FIXED(x: Any, decimals: Any = 2.0, no_commas: Any = False) -> Any:  # noqa: N802
-    x, decimals = num(x), num(decimals)
-    if type(x) is XlError:
-        return x
-    if type(decimals) is XlError:
-        return decimals
-    d = int(decimals)
-    if d != 0 or abs(x) >= 1e15:
+    return _fixed(x, decimals, truth(no_commas))
+
+
+@_numeric
+def _fixed(x: float, decimals: float, no_commas: float) -> Any:
+    if int(decimals) != 0 or abs(x) >= 1e15:
         raise Bail("FIXED with decimals")
-    n = math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
-    return f"{n:d}" if truth(no_commas) else f"{n:,d}"
+    n = _half_away(x)
+    return f"{n:d}" if no_commas else f"{n:,d}"
 
 
-def CEILING(x: Any, significance: Any) -> Any:  # noqa: N802
-    x, s = num(x), num(significance)
-    if type(x) is XlError:
-        return x
-    if type(s) is XlError:
-        return s
+@_numeric
+def CEILING(x: float, s: float) -> Any:  # noqa: N802
     if s == 0 or x == 0:
         return 0.0
     if x > 0 and s < 0:
@@ -307,12 +312,8 @@ def CEILING(x: Any, significance: Any) -> Any:  # noqa: N802
     return math.ceil(x / s) * s
 
 
-def LOG(x: Any, base: Any = 10.0) -> Any:  # noqa: N802
-    x, base = num(x), num(base)
-    if type(x) is XlError:
-        return x
-    if type(base) is XlError:
-        return base
+@_numeric
+def LOG(x: float, base: float = 10.0) -> Any:  # noqa: N802
     if x <= 0 or base <= 0:
         return _NUM
     if base == 1:
