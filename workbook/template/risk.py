@@ -116,54 +116,41 @@ def build(wb: Any, layout: Layout) -> None:
             name(wb, "risk_sentence", f"Risk!$C${r + i}")
     r += len(summary) + 2
 
-    put(ws, f"A{r}", "P-table: share of draws in which each option is the cheapest feasible one; NPV and TCO "
-                     "percentiles (USD)", "Section")
-    header(ws, r + 1, ["Option", *(label for _, label, _ in P_COLUMNS)])
-    put(ws, f"A{r + 2}", "key", "Unit")
-    for j, (key, _, _) in enumerate(P_COLUMNS):
-        put(ws, f"{get_column_letter(2 + j)}{r + 2}", key, "Unit")
-    for i, option in enumerate(OPTIONS):
-        row = r + 3 + i
-        put(ws, f"A{row}", option, "Label")
-        for j, (_, _, fmt) in enumerate(P_COLUMNS):
-            col = get_column_letter(2 + j)
-            formula(ws, f"{col}{row}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"p_table",$A{row},{col}${r + 2},'
-                                       f"{ARGS})", fmt)
-    r += 3 + len(OPTIONS) + 1
-
-    put(ws, f"A{r}", "Tornado: change of the NPV difference (answer minus runner-up) as each input moves from its "
-                     "P10 to its P90, others at base; rank correlation over all draws", "Section")
-    header(ws, r + 1, ["#", *(label for _, label, _ in T_COLUMNS)])
-    put(ws, f"A{r + 2}", "key", "Unit")
-    for j, (key, _, _) in enumerate(T_COLUMNS):
-        put(ws, f"{get_column_letter(2 + j)}{r + 2}", key, "Unit")
-    t_first = r + 3
-    for k in range(RANGE_ROWS):
-        row = t_first + k
-        formula(ws, f"A{row}", f"=ROW()-ROW($A${r + 2})", "0")
-        for j, (_, _, fmt) in enumerate(T_COLUMNS):
-            col = get_column_letter(2 + j)
-            formula(ws, f"{col}{row}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"tornado",$A{row},{col}${r + 2},'
-                                       f"{ARGS},{PAST_END})", fmt)
-    t_last = t_first + RANGE_ROWS - 1
+    p_first, _ = _risk_table(ws, r, "P-table: share of draws in which each option is the cheapest feasible one; "
+                                    "NPV and TCO percentiles (USD)", "Option", "p_table", P_COLUMNS, OPTIONS, False)
+    r = p_first + len(OPTIONS) + 1
+    t_first, t_last = _risk_table(ws, r, "Tornado: change of the NPV difference (answer minus runner-up) as each "
+                                         "input moves from its P10 to its P90, others at base; rank correlation "
+                                         "over all draws", "#", "tornado", T_COLUMNS, [None] * RANGE_ROWS, True)
     r = t_last + 2
-
-    put(ws, f"A{r}", "Histogram of the NPV difference (answer minus runner-up) over all draws", "Section")
-    header(ws, r + 1, ["#", *(label for _, label, _ in H_COLUMNS)])
-    put(ws, f"A{r + 2}", "key", "Unit")
-    for j, (key, _, _) in enumerate(H_COLUMNS):
-        put(ws, f"{get_column_letter(2 + j)}{r + 2}", key, "Unit")
-    h_first = r + 3
-    for k in range(HISTOGRAM_BINS):
-        row = h_first + k
-        formula(ws, f"A{row}", f"=ROW()-ROW($A${r + 2})", "0")
-        for j, (_, _, fmt) in enumerate(H_COLUMNS):
-            col = get_column_letter(2 + j)
-            formula(ws, f"{col}{row}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"histogram",$A{row},'
-                                       f"{col}${r + 2},{ARGS},{PAST_END})", fmt)
-    h_last = h_first + HISTOGRAM_BINS - 1
+    h_first, h_last = _risk_table(ws, r, "Histogram of the NPV difference (answer minus runner-up) over all draws",
+                                  "#", "histogram", H_COLUMNS, [None] * HISTOGRAM_BINS, True)
     ws.freeze_panes = "A4"
     _charts(ws, t_first, t_last, h_first, h_last)
+
+
+def _risk_table(ws: Any, r: int, section: str, first_head: str, table: str, columns: Any, labels: list[Any],
+                past_end: bool) -> tuple[int, int]:
+    """One table of the Monte Carlo at row ``r``: its section title, header and key rows, then a row per label
+    (a label, or None for a row number) with a BVB_RISK_CELL per column. Returns its first and last rows."""
+    put(ws, f"A{r}", section, "Section")
+    header(ws, r + 1, [first_head, *(label for _, label, _ in columns)])
+    put(ws, f"A{r + 2}", "key", "Unit")
+    for j, (key, _, _) in enumerate(columns):
+        put(ws, f"{get_column_letter(2 + j)}{r + 2}", key, "Unit")
+    first = r + 3
+    tail = f",{PAST_END}" if past_end else ""
+    for k, label in enumerate(labels):
+        row = first + k
+        if label is None:
+            formula(ws, f"A{row}", f"=ROW()-ROW($A${r + 2})", "0")
+        else:
+            put(ws, f"A{row}", label, "Label")
+        for j, (_, _, fmt) in enumerate(columns):
+            col = get_column_letter(2 + j)
+            formula(ws, f"{col}{row}", f'=BVB_RISK_CELL(assumptions,risk_ranges,"{table}",$A{row},{col}${r + 2},'
+                                       f"{ARGS}{tail})", fmt)
+    return first, first + len(labels) - 1
 
 
 def _charts(ws: Any, t_first: int, t_last: int, h_first: int, h_last: int) -> None:
