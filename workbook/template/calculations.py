@@ -53,6 +53,15 @@ def _timeline_row(ws: Any, row: int, text: str, unit: str, template: str, fmt: s
     _row_formula(ws, row, template, fmt)
 
 
+def _native_item(ws: Any, layout: Layout, row: int, option: str, item: str, text: str, template: str) -> int:
+    """A native recomputation of one line item (USD/month) across the months, with its horizon total in the
+    totals column; returns the next row."""
+    _timeline_row(ws, row, text, "USD/month", template, MONEY, item)
+    formula(ws, f"{TOTAL_COL}{row}", _horizon_total(row), MONEY)
+    layout.rows[f"native:{option}:{item}"] = row
+    return row + 1
+
+
 def build(wb: Any, layout: Layout) -> None:
     """Add the Calculations sheet."""
     ws = wb.create_sheet("Calculations")
@@ -195,12 +204,9 @@ def _native(wb: Any, ws: Any, layout: Layout, row: int) -> None:
     row = _scalar(ws, layout, row, "replicas", "FINE-TUNE replicas per request/day at the peak", "replicas",
                   f"=days_per_year/months_per_year/(serving_hours_per_month*seconds_per_hour)*"
                   f"peak_to_average_ratio*${d}${n['native:seconds']}/gpu_utilization", "0.000000000")
-    _timeline_row(ws, row, "API: API fees (native)", "USD/month",
-                  f"={{c}}$10*days_per_year/months_per_year*${d}${n['native:price']}*(1+api_price_change_per_year)^"
-                  "({c}$11-1)", MONEY, "api_usage")
-    formula(ws, f"{d}{row}", _horizon_total(row), MONEY)
-    layout.rows["native:API:api_usage"] = row
-    row += 1
+    row = _native_item(ws, layout, row, "API", "api_usage", "API: API fees (native)",
+                       f"={{c}}$10*days_per_year/months_per_year*${d}${n['native:price']}*"
+                       "(1+api_price_change_per_year)^({c}$11-1)")
     _timeline_row(ws, row, "FINE-TUNE: self-hosted model serves (1 = yes, native)", "flag",
                   "=IF({c}$7>finetune_months,1,0)", "0")
     serves = row
@@ -230,26 +236,15 @@ def _native(wb: Any, ws: Any, layout: Layout, row: int) -> None:
                   f'{{c}}{cycle},${FIRST_MONTH}$7:${LAST_MONTH}$7,"<"&{{c}}$7)', "0")
     replaced = row
     row += 1
-    _timeline_row(ws, row, "FINE-TUNE: rented GPUs on demand (native)", "USD/month",
-                  f'=IF(gpu_ownership="rent",{{c}}{gpus}*serving_hours_per_month*gpu_usd_per_hour,0)', MONEY,
-                  "gpu_rental")
-    formula(ws, f"{d}{row}", _horizon_total(row), MONEY)
-    layout.rows["native:FINE-TUNE:gpu_rental"] = row
-    row += 1
-    _timeline_row(ws, row, "FINE-TUNE: GPU purchases and replacements (native)", "USD/month",
-                  f'=IF(gpu_ownership="buy",{{c}}{bought}*gpu_purchase_usd+{{c}}{replaced}*gpu_purchase_usd*'
-                  "(1-gpu_residual_value_share),0)", MONEY, "hardware_purchase")
-    formula(ws, f"{d}{row}", _horizon_total(row), MONEY)
-    layout.rows["native:FINE-TUNE:hardware_purchase"] = row
-    row += 1
-    _timeline_row(ws, row, "FINE-TUNE: depreciation of bought GPUs (native)", "USD/month",
-                  f'=IF(gpu_ownership="buy",{{c}}{owned}*gpu_purchase_usd*(1-gpu_residual_value_share)/'
-                  "gpu_useful_life_months,0)", MONEY, "depreciation")
-    formula(ws, f"{d}{row}", _horizon_total(row), MONEY)
-    layout.rows["native:FINE-TUNE:depreciation"] = row
-    row += 1
-    _timeline_row(ws, row, "FINE-TUNE: ML engineers (native)", "USD/month",
-                  "=ml_engineers*ml_engineer_usd_per_year/months_per_year", MONEY, "ml_team")
-    formula(ws, f"{d}{row}", _horizon_total(row), MONEY)
-    layout.rows["native:FINE-TUNE:ml_team"] = row
-    layout.rows["calculations_last"] = row
+    row = _native_item(ws, layout, row, "FINE-TUNE", "gpu_rental", "FINE-TUNE: rented GPUs on demand (native)",
+                       f'=IF(gpu_ownership="rent",{{c}}{gpus}*serving_hours_per_month*gpu_usd_per_hour,0)')
+    row = _native_item(ws, layout, row, "FINE-TUNE", "hardware_purchase",
+                       "FINE-TUNE: GPU purchases and replacements (native)",
+                       f'=IF(gpu_ownership="buy",{{c}}{bought}*gpu_purchase_usd+{{c}}{replaced}*gpu_purchase_usd*'
+                       "(1-gpu_residual_value_share),0)")
+    row = _native_item(ws, layout, row, "FINE-TUNE", "depreciation", "FINE-TUNE: depreciation of bought GPUs (native)",
+                       f'=IF(gpu_ownership="buy",{{c}}{owned}*gpu_purchase_usd*(1-gpu_residual_value_share)/'
+                       "gpu_useful_life_months,0)")
+    row = _native_item(ws, layout, row, "FINE-TUNE", "ml_team", "FINE-TUNE: ML engineers (native)",
+                       "=ml_engineers*ml_engineer_usd_per_year/months_per_year")
+    layout.rows["calculations_last"] = row - 1
