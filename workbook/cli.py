@@ -438,11 +438,11 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     Errors the file already held are reported apart from those the recalculation introduced; with ``--check``
     the exit code is 1 only for introduced errors, cells not evaluated faithfully, or a Checks total not 0.
     """
-    from .fast import PLAN_BACKEND
+    from .fast import PLAN_BACKEND, applies
     from .limits import run_in_process, run_limited
 
     report = None
-    if args.plan and args.engine == "formualizer" and not args.fallback:
+    if applies(args.engine, args.fallback, args.plan):
         from .fast import recalc_fast  # the template's compiled plan: Python only, an alarm can stop it here
 
         report = run_in_process(args.timeout, recalc_fast, args.book, args.output, writes=args.output or args.book)

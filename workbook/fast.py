@@ -356,6 +356,14 @@ def plan() -> Plan:
     return _PLAN
 
 
+def applies(backend: str, fallback: str | None = None, plan: bool = True) -> bool:
+    """Whether a recalculation asked for this way tries the compiled plan first: the default backend, no
+    fallback, and the plan not turned off (``--no-plan``). The plan gives that backend's values."""
+    from .engines import DEFAULT_BACKEND
+
+    return plan and backend == DEFAULT_BACKEND and not fallback
+
+
 def warm(template: str | Path) -> None:
     """Load what every recalculation of ``template`` uses (the plan, the engine's modules and price catalog, the
     scan of each sheet), once per process: a batch's worker then forks a warm child per workbook."""

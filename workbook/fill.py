@@ -326,6 +326,7 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
         from buildbuy.engine import BuildBuyError
 
         from . import recalc as rc
+        from .fast import applies
         from .limits import run_in_process, run_limited
 
         inputs = None
@@ -347,7 +348,7 @@ def _one(job: tuple[dict[str, Any], str, str, str, str | None, float | None]) ->
         try:
             # The plan stays in Python, so an alarm stops it in this process; the backend runs in a child process
             # killed at the limit, since a native evaluation cannot be interrupted otherwise.
-            rep = run_in_process(timeout, planned, writes=dst) if backend == "formualizer" else None
+            rep = run_in_process(timeout, planned, writes=dst) if applies(backend) else None
             if rep is None:
                 rep = run_limited(timeout, work, writes=dst)
         except BuildBuyError as exc:
@@ -380,9 +381,11 @@ def _open_template(template: str) -> Package:
 def _warm(template: str, backend: str | None) -> None:
     """A worker's start: the template's compiled plan and the engine loaded once, before the per-workbook
     children (each recalculation runs in a child killed at its time limit) inherit them."""
-    if backend == "formualizer":
-        from .fast import warm
+    if not backend:
+        return  # nothing is recalculated
+    from .fast import applies, warm
 
+    if applies(backend):
         warm(template)
 
 

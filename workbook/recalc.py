@@ -67,7 +67,9 @@ def recalc(src: str | Path, dst: str | Path | None = None, *, backend: str = DEF
         raise WorkbookFileError(f"--engine must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if fallback is not None and fallback not in FALLBACKS:
         raise WorkbookFileError(f"--fallback must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
-    if plan and backend == DEFAULT_BACKEND and fallback is None:
+    from .fast import applies
+
+    if applies(backend, fallback, plan):
         from .fast import recalc_fast
 
         fast = recalc_fast(src, dst, inputs)
