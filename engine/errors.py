@@ -6,6 +6,7 @@ should show for it, so the mapping lives in one place and every runtime agrees.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -71,3 +72,15 @@ def _show(value: Any) -> str:
         return "NaN"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_text_file(path: str | Path, what: str, error: type[BuildBuyError], encoding: str = "utf-8") -> str:
+    """The text of a file the user names, or ``error`` in one line naming it: "<what> <path> does not exist",
+    or "<what> <path>: cannot read (<reason>)" (a folder, no permission, not ``encoding``)."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding)
+    except FileNotFoundError:
+        raise error(f"{what} {p} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {p}: cannot read ({exc})") from None

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildBuyError
+from .errors import BuildBuyError, read_text_file
 from .inputs import Assumptions, tomllib
 from .uncertainty import UncertainScenario, uncertain
 
@@ -59,12 +59,7 @@ def read_scenarios(path: str | Path, *, catalog: Any = None) -> list[Assumptions
 def read_uncertain_scenarios(path: str | Path, *, catalog: Any = None) -> list[UncertainScenario]:
     """Every scenario of a TOML or JSON file with its ranges (none for a plain file), validated, in file order."""
     p = Path(path)
-    try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
-        raise ScenarioFileError(f"scenario file {p} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(f"scenario file {p}: cannot read ({exc})") from None
+    text = read_text_file(p, "scenario file", ScenarioFileError)
     if p.suffix.lower() == ".json":
         try:
             data: Any = json.loads(text)

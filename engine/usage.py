@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildBuyError
+from .errors import BuildBuyError, read_text_file
 
 CSV_REQUIRED = ("date", "requests", "input_tokens", "output_tokens")
 CSV_OPTIONAL = ("model", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "batch_requests")
@@ -78,12 +78,7 @@ class UsageSummary:
 def read_usage(path: str | Path) -> UsageSummary:
     """Read a usage export (CSV layout or OpenAI Usage API JSON), chosen by content."""
     p = Path(path)
-    try:
-        text = p.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageFileError(f"usage file {p} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageFileError(f"usage file {p}: cannot read ({exc})") from None
+    text = read_text_file(p, "usage file", UsageFileError, "utf-8-sig")
     if text.lstrip().startswith(("{", "[")):
         summary = _read_json(text, p)
     else:
