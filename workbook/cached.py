@@ -6,6 +6,7 @@ introduced; the parity benchmark uses an Excel-saved file's cached values as the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -52,7 +53,12 @@ def cell_value(c: etree._Element, strings: list[str]) -> Any:
     v = c.find(f"{M}v")
     if v is None:
         return MISSING
-    text = v.text or ""
+    return stored_value(kind, v.text or "", lambda: strings)
+
+
+def stored_value(kind: str, text: str, strings: Callable[[], list[str]]) -> Any:
+    """A cell's stored ``<v>`` text read as its type ``t`` says (:data:`MISSING` when it cannot be read);
+    ``strings`` gives the shared strings, asked only for a ``t="s"`` cell."""
     if kind == "n":
         try:
             return float(text)
@@ -64,7 +70,7 @@ def cell_value(c: etree._Element, strings: list[str]) -> Any:
         return XlError(text if text in ERROR_CODES else "#VALUE!")
     if kind == "s":
         try:
-            return strings[int(text)]
+            return strings()[int(text)]
         except (ValueError, IndexError):
             return MISSING
     return text  # "str"

@@ -27,6 +27,7 @@ from typing import Any
 
 from buildbuy.udfs.conventions import ERROR_CODES, XlError
 
+from .cached import MISSING, stored_value
 from .xlfast import Bail
 
 #: A cell element of a worksheet as the template and our writers lay it out (``r`` first).
@@ -127,7 +128,7 @@ def signature(sheet_names: Sequence[str], names: Sequence[tuple[str, str, str | 
 
 
 def leaf_value(attrs: str, inner: str | None, strings: Any) -> Any:
-    """The value of a non-formula cell from its XML (None when blank)."""
+    """The value of a non-formula cell from its XML (None when blank), read as the general path reads it."""
     m = _T_ATTR.search(attrs)
     kind = m.group(1) if m else "n"
     if inner is None:
@@ -138,18 +139,8 @@ def leaf_value(attrs: str, inner: str | None, strings: Any) -> Any:
     v = _V.search(inner)
     if v is None:
         return None
-    raw = v.group(1)
-    if kind == "n":
-        return float(raw)
-    if kind == "s":
-        return strings()[int(raw)]
-    if kind == "b":
-        return raw.strip() == "1"
-    if kind == "str":
-        return html.unescape(raw)
-    if kind == "e":
-        return XlError(html.unescape(raw))
-    raise Bail(f"cell type {kind!r}")
+    value = stored_value(kind, html.unescape(v.group(1)), strings)
+    return None if value is MISSING else value  # as the general path reads a constant it cannot read: blank
 
 
 class Context:
